@@ -1,0 +1,7 @@
+from django.urls import path
+
+from apps.accounts import apis
+
+urlpatterns = [
+    path("me/", apis.MeApi.as_view(), name="me"),
+]

@@ -1,0 +1,1 @@
+"""Models of the assistants app; its tables live in the `assistants` PostgreSQL schema (db_table = 'assistants"."...')."""

@@ -1,0 +1,1 @@
+"""Models of the rbac app; its tables live in the `rbac` PostgreSQL schema (db_table = 'rbac"."...')."""

@@ -1,0 +1,13 @@
+"""The REST API, version 1: /api/v1/."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from apps.core.api.exceptions import api_not_found
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("accounts/", include("apps.accounts.api_urls")),
+    re_path(r"^.*$", api_not_found),
+]
