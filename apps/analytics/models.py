@@ -1,1 +1,4 @@
-"""Models of the analytics app; its tables live in the `analytics` PostgreSQL schema (db_table = 'analytics"."...')."""
+"""Models of the analytics app.
+
+Its tables live in the `analytics` PostgreSQL schema: db_table = 'analytics"."<table>'.
+"""

@@ -1,1 +1,4 @@
-"""Models of the assistants app; its tables live in the `assistants` PostgreSQL schema (db_table = 'assistants"."...')."""
+"""Models of the assistants app.
+
+Its tables live in the `assistants` PostgreSQL schema: db_table = 'assistants"."<table>'.
+"""

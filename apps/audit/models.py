@@ -1,1 +1,4 @@
-"""Models of the audit app; its tables live in the `audit` PostgreSQL schema (db_table = 'audit"."...')."""
+"""Models of the audit app.
+
+Its tables live in the `audit` PostgreSQL schema: db_table = 'audit"."<table>'.
+"""

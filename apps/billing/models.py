@@ -1,1 +1,4 @@
-"""Models of the billing app; its tables live in the `billing` PostgreSQL schema (db_table = 'billing"."...')."""
+"""Models of the billing app.
+
+Its tables live in the `billing` PostgreSQL schema: db_table = 'billing"."<table>'.
+"""

@@ -1,1 +1,4 @@
-"""Models of the content app; its tables live in the `content` PostgreSQL schema (db_table = 'content"."...')."""
+"""Models of the content app.
+
+Its tables live in the `content` PostgreSQL schema: db_table = 'content"."<table>'.
+"""

@@ -65,5 +65,5 @@ def health_worker(*, now: datetime | None = None) -> Check:
 
 
 def health_report() -> dict[str, Check]:
-    """All health checks by name; the database check runs first so the worker check can rely on it."""
+    """All health checks by name, database first (the worker check reads the database)."""
     return {"database": health_database(), "redis": health_redis(), "worker": health_worker()}

@@ -1,1 +1,4 @@
-"""Models of the progress app; its tables live in the `progress` PostgreSQL schema (db_table = 'progress"."...')."""
+"""Models of the progress app.
+
+Its tables live in the `progress` PostgreSQL schema: db_table = 'progress"."<table>'.
+"""

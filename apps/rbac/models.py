@@ -1,1 +1,4 @@
-"""Models of the rbac app; its tables live in the `rbac` PostgreSQL schema (db_table = 'rbac"."...')."""
+"""Models of the rbac app.
+
+Its tables live in the `rbac` PostgreSQL schema: db_table = 'rbac"."<table>'.
+"""

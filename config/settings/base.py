@@ -62,6 +62,7 @@ LOCAL_APPS = [
     "apps.billing",
     "apps.assistants",
     "apps.analytics",
+    "apps.demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

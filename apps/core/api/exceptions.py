@@ -25,9 +25,7 @@ def _flatten(detail) -> str:
 def exception_handler(exc, context):
     """DRF exception handler producing the project's error body."""
     if isinstance(exc, DomainError):
-        return Response(
-            error_body(exc.code, exc.message, exc.fields), status=exc.status_code
-        )
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -43,8 +41,10 @@ def exception_handler(exc, context):
 
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        fields = {name: [str(m) for m in (msgs if isinstance(msgs, list) else [msgs])]
-                  for name, msgs in detail.items()}
+        fields = {
+            name: [str(m) for m in (msgs if isinstance(msgs, list) else [msgs])]
+            for name, msgs in detail.items()
+        }
         message = "Invalid input."
         if list(fields) == ["non_field_errors"]:
             message = " ".join(fields["non_field_errors"])
