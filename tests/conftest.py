@@ -1,0 +1,65 @@
+"""Fixtures shared by the whole suite: real PostgreSQL (pytest-django) and real Redis."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests.accounts.factories import UserFactory
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def redis_client():
+    """The test Redis database (settings.REDIS_URL points at db 15 in tests), emptied around use."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+def database_url(*, user: str | None = None, password: str | None = None) -> str:
+    """A URL for the test database (what subprocesses such as a Celery worker must use)."""
+    db = connection.settings_dict
+    user = user or db["USER"]
+    password = password if password is not None else (db["PASSWORD"] or "")
+    auth = f"{user}:{password}" if password else user
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """Environment for a child process that must use the same test database and Redis."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": database_url(),
+        "TEST_REDIS_URL": settings.REDIS_URL,
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.update(extra)
+    return env
+
+
+PYTHON = sys.executable
