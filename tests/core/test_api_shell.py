@@ -115,3 +115,5 @@ def test_api_docs_load_their_assets_locally(client):
 def test_api_docs_assets_are_served(client):
     response = client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
     assert response.status_code == 200
+    assert b"SwaggerUIBundle" in b"".join(response.streaming_content)
+    response.close()
