@@ -102,6 +102,8 @@ def test_openapi_schema_describes_the_api(client):
     assert "/api/v1/accounts/me/" in schema["paths"]
     security = schema["components"]["securitySchemes"]
     assert {"tokenAuth", "cookieAuth"} <= set(security)
+    # Nested Input/OutputSerializers are named after their view, so they never collide.
+    assert "MeOutput" in schema["components"]["schemas"]
 
 
 def test_api_docs_load_their_assets_locally(client):

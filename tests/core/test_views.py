@@ -64,3 +64,9 @@ def test_staff_reach_the_admin(client, staff_user):
     client.force_login(staff_user)
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/accounts/user/").status_code == 200
+
+
+def test_pages_carry_the_product_name_not_the_host(client):
+    # Django's LoginView puts the request host in `site_name`; the layout must not show it.
+    response = client.get(reverse("accounts:login"))
+    assert b'<a class="brand" href="/">Lyceum</a>' in response.content
