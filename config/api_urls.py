@@ -9,5 +9,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("accounts/", include("apps.accounts.api_urls")),
+    path("rbac/", include("apps.rbac.api_urls")),
     re_path(r"^.*$", api_not_found),
 ]

@@ -8,6 +8,8 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from tests.accounts.factories import UserFactory
@@ -23,6 +25,17 @@ def user(db):
 @pytest.fixture
 def staff_user(db):
     return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def verified_staff_client(client, staff_user):
+    """A browser session of a staff user who has passed the second factor (admin needs it)."""
+    device = TOTPDevice.objects.create(user=staff_user, name="test", confirmed=True)
+    client.force_login(staff_user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
 
 
 @pytest.fixture

@@ -1,8 +1,12 @@
-from django.contrib import admin
+from axes.models import AccessAttempt
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts import services
+from apps.accounts.models import TeacherProfile, User, UserPreferences
+from apps.core.exceptions import DomainError
 
 
 class UserCreationAdminForm(UserCreationForm):
@@ -17,22 +21,108 @@ class UserChangeAdminForm(UserChangeForm):
         fields = "__all__"
 
 
+class PreferencesInline(admin.StackedInline):
+    model = UserPreferences
+    can_delete = False
+    extra = 0
+
+
+class TeacherProfileInline(admin.StackedInline):
+    model = TeacherProfile
+    can_delete = False
+    extra = 0
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    title = "account"
+    parameter_name = "account"
+
+    def lookups(self, request, model_admin):
+        return [("live", "Not deleted"), ("deleted", "Deleted"), ("all", "All")]
+
+    def choices(self, changelist):
+        # "Not deleted" is the default: deleted users leave lists unless asked for.
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": (self.value() or "live") == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or "live"
+        if value == "live":
+            return queryset.filter(deleted_at__isnull=True)
+        if value == "deleted":
+            return queryset.filter(deleted_at__isnull=False)
+        return queryset
+
+
+class LockedFilter(admin.SimpleListFilter):
+    title = "login lockout"
+    parameter_name = "locked"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Has failed logins")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            emails = AccessAttempt.objects.values_list("username", flat=True)
+            return queryset.filter(email__in=emails)
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
+    inlines = [PreferencesInline, TeacherProfileInline]
     ordering = ("email",)
-    list_display = ("email", "username", "first_name", "last_name", "is_staff", "is_active")
-    search_fields = ("email", "username", "first_name", "last_name")
-    readonly_fields = ("last_login", "date_joined", "created_at", "updated_at")
+    list_display = (
+        "email",
+        "username",
+        "first_name",
+        "last_name",
+        "is_staff",
+        "is_active",
+        "is_email_verified",
+        "deleted_at",
+    )
+    list_filter = (
+        DeletedFilter,
+        LockedFilter,
+        "is_staff",
+        "is_superuser",
+        "is_active",
+        "is_email_verified",
+        "groups",
+    )
+    search_fields = ("email", "username", "first_name", "last_name", "phone")
+    readonly_fields = (
+        "last_login",
+        "date_joined",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "email_verified_at",
+        "phone_verified_at",
+    )
+    actions = ["unlock", "soft_delete", "restore"]
     fieldsets = (
         (None, {"fields": ("email", "username", "password")}),
-        ("Personal info", {"fields": ("first_name", "last_name")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "phone", "date_of_birth")}),
+        (
+            "Verification",
+            {"fields": ("is_email_verified", "email_verified_at", "phone_verified_at")},
+        ),
         (
             "Permissions",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        ("Dates", {"fields": ("last_login", "date_joined", "created_at", "updated_at")}),
+        (
+            "Dates",
+            {"fields": ("last_login", "date_joined", "created_at", "updated_at", "deleted_at")},
+        ),
     )
     add_fieldsets = (
         (
@@ -40,3 +130,32 @@ class UserAdmin(DjangoUserAdmin):
             {"classes": ("wide",), "fields": ("email", "username", "password1", "password2")},
         ),
     )
+
+    def has_delete_permission(self, request, obj=None):
+        # Users are soft-deleted (history and audit stay); use the "Delete accounts" action.
+        return False
+
+    @admin.action(description="Unlock: clear failed logins and lockouts")
+    def unlock(self, request, queryset):
+        cleared = sum(services.user_unlock(user=user) for user in queryset)
+        self.message_user(
+            request,
+            f"Unlocked {queryset.count()} account(s) ({cleared} failed-login record(s) cleared).",
+        )
+
+    @admin.action(description="Delete accounts (soft: they can be restored)")
+    def soft_delete(self, request, queryset):
+        for user in queryset:
+            services.user_soft_delete(user=user)
+        self.message_user(
+            request, f"Deleted {queryset.count()} account(s) at {timezone.now():%Y-%m-%d %H:%M}."
+        )
+
+    @admin.action(description="Restore deleted accounts")
+    def restore(self, request, queryset):
+        for user in queryset:
+            try:
+                services.user_restore(user=user)
+            except DomainError as error:
+                self.message_user(request, f"{user.email}: {error.message}", messages.ERROR)
+        self.message_user(request, "Restored the selected accounts that could be restored.")

@@ -1,7 +1,9 @@
 from django.contrib.auth.base_user import BaseUserManager
 
 
-class UserManager(BaseUserManager):
+class AllUsersManager(BaseUserManager):
+    """Every user, deleted ones included (admin restore, audit, history)."""
+
     use_in_migrations = True
 
     def _create_user(self, email, password, **extra_fields):
@@ -29,4 +31,14 @@ class UserManager(BaseUserManager):
 
     def get_by_natural_key(self, username):
         # E-mail login is case-insensitive, matching the unique index on lower(email).
-        return self.get(email__iexact=username)
+        # Deleted users cannot log in.
+        return self.get(email__iexact=username, deleted_at__isnull=True)
+
+
+class UserManager(AllUsersManager):
+    """The default manager: deleted users cannot log in and disappear from lists."""
+
+    use_in_migrations = False
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)

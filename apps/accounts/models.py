@@ -1,13 +1,26 @@
-"""The user model: UUID primary key, e-mail login. The accounts issue adds the rest."""
+"""Users (UUID primary key, e-mail login, soft delete), their preferences and teacher profiles."""
 
 import pghistory
+import pgtrigger
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from apps.accounts.managers import UserManager
+from apps.accounts.managers import AllUsersManager, UserManager
+from apps.accounts.validators import (
+    DEFAULT_NOTIFICATIONS,
+    E164_REGEX,
+    GRADE_LEVELS,
+    NOTIFICATION_KEYS,
+    validate_e164_phone,
+    validate_grade_levels,
+    validate_notifications,
+    validate_timezone,
+)
 from apps.core.models import TimeStampedModel, UUIDModel
 
 
@@ -26,13 +39,35 @@ class User(UUIDModel, TimeStampedModel, AbstractBaseUser, PermissionsMixin):
     )
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
+    phone = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[validate_e164_phone],
+        help_text="International (E.164) form, e.g. +14155550123.",
+    )
+    date_of_birth = models.DateField(null=True, blank=True)
+    # Not `is_verified`: django-otp puts an is_verified() method on request.user.
+    is_email_verified = models.BooleanField(
+        default=False, db_default=False, help_text="The e-mail address was confirmed."
+    )
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    phone_verified_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="Set when the account is deleted; it can no longer log in and is hidden.",
+    )
     is_staff = models.BooleanField(
         default=False, help_text="Designates whether the user can log into the admin site."
     )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
-    objects = UserManager()
+    objects = UserManager()  # hides deleted users: login and lists never see them
+    all_objects = AllUsersManager()
 
     EMAIL_FIELD = "email"
     USERNAME_FIELD = "email"
@@ -42,11 +77,31 @@ class User(UUIDModel, TimeStampedModel, AbstractBaseUser, PermissionsMixin):
         db_table = 'accounts"."user'
         verbose_name = "user"
         verbose_name_plural = "users"
+        # Unique checks, admin and sessions see deleted users too; login and lists use `objects`.
+        default_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
             models.CheckConstraint(
                 condition=models.Q(email__regex=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
                 name="user_email_format",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(phone="") | models.Q(phone__regex=E164_REGEX),
+                name="user_phone_e164",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_email_verified=False)
+                | models.Q(email_verified_at__isnull=False),
+                name="user_verified_has_timestamp",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(date_of_birth__isnull=True)
+                | models.Q(date_of_birth__gte="1900-01-01"),
+                name="user_date_of_birth_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(deleted_at__isnull=True) | models.Q(is_active=False),
+                name="user_deleted_is_inactive",
             ),
         ]
 
@@ -57,8 +112,105 @@ class User(UUIDModel, TimeStampedModel, AbstractBaseUser, PermissionsMixin):
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email).strip()
 
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or self.email
 
     def get_short_name(self) -> str:
         return self.first_name or self.email
+
+
+THEMES = [("light", "Light"), ("dark", "Dark")]
+
+
+@pghistory.track(meta={"db_table": 'audit"."accounts_preferences_event'})
+class UserPreferences(TimeStampedModel):
+    """How the pages look and speak to one user."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="preferences"
+    )
+    theme = models.CharField(max_length=8, choices=THEMES, default="light")
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    notifications = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_notifications],
+        help_text="Keys: " + ", ".join(NOTIFICATION_KEYS) + "; values true or false.",
+    )
+
+    class Meta(TimeStampedModel.Meta):
+        db_table = 'accounts"."user_preferences'
+        verbose_name_plural = "user preferences"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(theme__in=[t for t, _ in THEMES]), name="preferences_theme"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(language__in=[code for code, _ in settings.LANGUAGES]),
+                name="preferences_language",
+            ),
+        ]
+        triggers = [
+            *TimeStampedModel.Meta.triggers,
+            pgtrigger.Trigger(
+                name="validate_notifications",
+                operation=pgtrigger.Insert | pgtrigger.Update,
+                when=pgtrigger.Before,
+                func="""
+                IF jsonb_typeof(NEW.notifications) <> 'object'
+                   OR (NEW.notifications - %s::text[]) <> '{}'::jsonb
+                   OR jsonb_path_exists(NEW.notifications, '$.* ? (@.type() != "boolean")') THEN
+                    RAISE EXCEPTION 'notifications must be an object of known boolean settings'
+                        USING ERRCODE = 'check_violation';
+                END IF;
+                RETURN NEW;
+                """
+                % ("'{" + ",".join(NOTIFICATION_KEYS) + "}'"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user}"
+
+    @property
+    def effective_notifications(self) -> dict[str, bool]:
+        return {**DEFAULT_NOTIFICATIONS, **self.notifications}
+
+
+@pghistory.track(meta={"db_table": 'audit"."accounts_teacher_profile_event'})
+class TeacherProfile(TimeStampedModel):
+    """What a teacher tells Lyceum about their teaching."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="teacher_profile"
+    )
+    school = models.CharField(max_length=200, blank=True)
+    department = models.CharField(max_length=200, blank=True)
+    subjects = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    grade_levels = ArrayField(
+        models.CharField(max_length=2),
+        default=list,
+        blank=True,
+        validators=[validate_grade_levels],
+        help_text="K and 1-12.",
+    )
+    custom_instructions = models.TextField(
+        blank=True, help_text="How assistants should help you (tone, curriculum, constraints)."
+    )
+
+    class Meta(TimeStampedModel.Meta):
+        db_table = 'accounts"."teacher_profile'
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(grade_levels__contained_by=list(GRADE_LEVELS)),
+                name="teacher_profile_grade_levels",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Teacher profile of {self.user}"

@@ -1,8 +1,31 @@
-"""Writes owned by accounts."""
+"""Writes owned by accounts: registration, profile, preferences, verification, lockout, 2FA."""
 
+import secrets
+
+from axes.utils import reset as axes_reset
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from apps.accounts.models import User
+from apps.accounts.models import TeacherProfile, User, UserPreferences
+from apps.accounts.tokens import email_verification_token, email_verification_user
+from apps.core.exceptions import ConflictError, DomainError
+
+PROFILE_FIELDS = ("first_name", "last_name", "username", "phone", "date_of_birth")
+PREFERENCE_FIELDS = ("theme", "language", "timezone", "notifications")
+TEACHER_FIELDS = ("school", "department", "subjects", "grade_levels", "custom_instructions")
+
+
+def _email_taken(email: str, *, exclude: User | None = None) -> bool:
+    users = User.all_objects.filter(email__iexact=email)
+    if exclude is not None:
+        users = users.exclude(pk=exclude.pk)
+    return users.exists()
 
 
 @transaction.atomic
@@ -16,8 +39,13 @@ def user_create(
     is_staff: bool = False,
     is_superuser: bool = False,
 ) -> User:
-    """Create a user with a hashed password. Raises ValidationError on invalid or taken fields."""
-    return User.objects.create_user(
+    """Create a user with a hashed password and default preferences.
+
+    Raises ValidationError when a field is invalid or the e-mail/username is taken (any case).
+    """
+    if _email_taken(email):
+        raise ValidationError({"email": "A user with this e-mail address already exists."})
+    user = User.objects.create_user(
         email=email,
         password=password,
         username=username or email.split("@", 1)[0],
@@ -26,6 +54,30 @@ def user_create(
         is_staff=is_staff,
         is_superuser=is_superuser,
     )
+    UserPreferences.objects.create(user=user)
+    return user
+
+
+@transaction.atomic
+def user_register(
+    *,
+    email: str,
+    password: str,
+    username: str,
+    first_name: str = "",
+    last_name: str = "",
+    request_base_url: str,
+) -> User:
+    """Sign-up from the public page: create the user and e-mail a verification link."""
+    user = user_create(
+        email=email,
+        password=password,
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+    )
+    email_verification_send(user=user, base_url=request_base_url)
+    return user
 
 
 @transaction.atomic
@@ -43,28 +95,186 @@ def user_ensure(
 
     Returns (user, created). Used by demo data, so running it twice changes nothing.
     """
-    user = User.objects.select_for_update().filter(email__iexact=email).first()
+    user = User.all_objects.select_for_update().filter(email__iexact=email).first()
     if user is None:
-        return (
-            user_create(
-                email=email,
-                password=password,
-                username=username,
-                first_name=first_name,
-                last_name=last_name,
-                is_staff=is_staff,
-                is_superuser=is_superuser,
-            ),
-            True,
+        user = user_create(
+            email=email,
+            password=password,
+            username=username,
+            first_name=first_name,
+            last_name=last_name,
+            is_staff=is_staff,
+            is_superuser=is_superuser,
         )
+        return user, True
     user.username = username
     user.first_name = first_name
     user.last_name = last_name
     user.is_staff = is_staff
     user.is_superuser = is_superuser
     user.is_active = True
+    user.deleted_at = None
     if not user.check_password(password):
         user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
+    UserPreferences.objects.get_or_create(user=user)
     return user, False
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, **changes) -> User:
+    """Change the user's own profile fields (names, username, phone, date of birth).
+
+    Raises ValidationError on invalid values; nothing is saved then.
+    """
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValidationError(f"Not a profile field: {', '.join(sorted(unknown))}.")
+    for field, value in changes.items():
+        setattr(user, field, value)
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+@transaction.atomic
+def user_soft_delete(*, user: User) -> User:
+    """Delete an account: it cannot log in and leaves lists; its history and audit stay."""
+    if user.deleted_at is None:
+        user.deleted_at = timezone.now()
+        user.is_active = False
+        user.save(update_fields=["deleted_at", "is_active", "updated_at"])
+    return user
+
+
+@transaction.atomic
+def user_restore(*, user: User) -> User:
+    """Undo a soft delete. Raises ConflictError if the address was taken meanwhile."""
+    if user.deleted_at is not None:
+        if _email_taken(user.email, exclude=user):
+            raise ConflictError("Another account uses this e-mail address now.")
+        user.deleted_at = None
+        user.is_active = True
+        user.save(update_fields=["deleted_at", "is_active", "updated_at"])
+    return user
+
+
+def user_unlock(*, user: User) -> int:
+    """Clear failed logins and any lockout of the account. Returns how many records went."""
+    return axes_reset(username=user.email)
+
+
+def email_verification_send(*, user: User, base_url: str) -> None:
+    """E-mail the user a signed link confirming their address (sent after commit)."""
+    link = base_url.rstrip("/") + reverse(
+        "accounts:verify_email", args=[email_verification_token(user)]
+    )
+    hours = settings.EMAIL_VERIFICATION_MAX_AGE // 3600
+    transaction.on_commit(
+        lambda: send_mail(
+            "Confirm your e-mail address for Lyceum",
+            f"Hello {user.get_short_name()},\n\nConfirm your address by opening this link "
+            f"within {hours} hours:\n\n{link}\n\nIf you did not sign up, ignore this message.",
+            None,
+            [user.email],
+        )
+    )
+
+
+@transaction.atomic
+def email_verify(*, token: str) -> User:
+    """Mark the address of the token's user as verified. Raises tokens.InvalidLink."""
+    user = email_verification_user(token)
+    if not user.is_email_verified:
+        user.is_email_verified = True
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["is_email_verified", "email_verified_at", "updated_at"])
+    return user
+
+
+@transaction.atomic
+def preferences_update(*, user: User, **changes) -> UserPreferences:
+    """Change the user's preferences. Raises ValidationError on invalid values."""
+    unknown = set(changes) - set(PREFERENCE_FIELDS)
+    if unknown:
+        raise ValidationError(f"Not a preference: {', '.join(sorted(unknown))}.")
+    preferences, _ = UserPreferences.objects.select_for_update().get_or_create(user=user)
+    for field, value in changes.items():
+        setattr(preferences, field, value)
+    preferences.full_clean()
+    preferences.save()
+    return preferences
+
+
+@transaction.atomic
+def teacher_profile_update(*, user: User, **changes) -> TeacherProfile:
+    """Create or change the user's teacher profile. Raises ValidationError on invalid values."""
+    unknown = set(changes) - set(TEACHER_FIELDS)
+    if unknown:
+        raise ValidationError(f"Not a teacher profile field: {', '.join(sorted(unknown))}.")
+    profile, _ = TeacherProfile.objects.select_for_update().get_or_create(user=user)
+    for field, value in changes.items():
+        setattr(profile, field, value)
+    profile.full_clean()
+    profile.save()
+    return profile
+
+
+# Two-factor authentication -------------------------------------------------------------------
+
+
+def two_factor_device(*, user: User) -> TOTPDevice | None:
+    """The user's confirmed authenticator, if any."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+@transaction.atomic
+def two_factor_begin(*, user: User) -> TOTPDevice:
+    """Start enrolment: an unconfirmed TOTP device whose secret the QR code carries.
+
+    Raises ConflictError if two-factor authentication is already on.
+    """
+    if two_factor_device(user=user) is not None:
+        raise ConflictError("Two-factor authentication is already on.")
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=False)
+
+
+@transaction.atomic
+def two_factor_confirm(*, user: User, token: str) -> tuple[TOTPDevice, list[str]]:
+    """Finish enrolment with a code from the app; returns the device and new backup codes.
+
+    Raises DomainError(code="wrong_code") when the code does not match.
+    """
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+    if device is None:
+        raise DomainError("Start two-factor set-up first.", code="not_started")
+    if not device.verify_token(token):
+        raise DomainError(
+            "That code is not right. Check the time on your phone and try again.",
+            code="wrong_code",
+            fields={"token": ["Wrong code."]},
+        )
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    return device, backup_codes_regenerate(user=user)
+
+
+@transaction.atomic
+def backup_codes_regenerate(*, user: User) -> list[str]:
+    """Replace the user's single-use backup codes; returns the new codes (shown once)."""
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, name="Backup codes", defaults={"confirmed": True}
+    )
+    device.token_set.all().delete()
+    codes = [secrets.token_hex(4) for _ in range(settings.BACKUP_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    return codes
+
+
+@transaction.atomic
+def two_factor_disable(*, user: User) -> None:
+    """Turn two-factor authentication off: remove the authenticator and the backup codes."""
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()

@@ -1,5 +1,9 @@
-// Light/dark theme switch: remembered in a cookie so server-rendered pages come out right.
+// Light/dark theme switch. Visitors keep it in a cookie; signed-in users in their preferences.
 (function () {
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-theme-toggle]");
     if (!button) return;
@@ -9,5 +13,14 @@
     document.cookie = "theme=" + next + "; path=/; max-age=31536000; SameSite=Lax";
     var label = button.querySelector(".theme-toggle-label");
     if (label) label.textContent = (next === "dark" ? "Light" : "Dark") + " theme";
+    var url = button.getAttribute("data-theme-url");
+    if (url) {
+      fetch(url, {
+        method: "POST",
+        headers: {"X-CSRFToken": csrfToken(), "Content-Type": "application/x-www-form-urlencoded"},
+        body: "theme=" + next,
+        credentials: "same-origin"
+      });
+    }
   });
 })();

@@ -6,7 +6,6 @@ import subprocess
 import pytest
 from celery import shared_task
 from django.db import connection
-from django.urls import reverse
 
 from apps.accounts.models import User
 from apps.accounts.services import user_create
@@ -81,32 +80,25 @@ def test_secrets_never_enter_the_trail():
 
 
 @pytest.mark.django_db
-def test_request_context_is_attached_to_events(client, staff_user):
+def test_request_context_is_attached_to_events(client):
     target = UserFactory(first_name="Old")
-    client.force_login(staff_user)
-    url = reverse("admin:accounts_user_change", args=[target.pk])
-    response = client.post(
+    client.force_login(target)
+    url = "/api/v1/accounts/me/"
+    response = client.patch(
         url,
-        {
-            "email": target.email,
-            "username": target.username,
-            "first_name": "New",
-            "last_name": target.last_name,
-            "is_active": "on",
-            "date_joined_0": "2026-01-01",
-            "date_joined_1": "00:00:00",
-        },
+        {"first_name": "New"},
+        content_type="application/json",
         HTTP_USER_AGENT="pytest-browser/1.0",
         HTTP_X_REQUEST_ID="req-1234567890",
         REMOTE_ADDR="203.0.113.9",
     )
-    assert response.status_code == 302, response.content
+    assert response.status_code == 200, response.content
     assert response["X-Request-ID"] == "req-1234567890"
     label, name, metadata = events_for(target.pk)[-1]
     assert (label, name) == ("update", "New")
-    assert metadata["user"] == str(staff_user.pk)
+    assert metadata["user"] == str(target.pk)
     assert metadata["url"] == url
-    assert metadata["method"] == "POST"
+    assert metadata["method"] == "PATCH"
     assert metadata["request_id"] == "req-1234567890"
     assert metadata["ip"] == "203.0.113.9"
     assert metadata["user_agent"] == "pytest-browser/1.0"

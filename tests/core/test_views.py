@@ -55,15 +55,16 @@ def test_logout_requires_post_and_logs_out(client, user):
     assert b"Log in" in client.get("/").content
 
 
-def test_admin_login_page_is_served(client):
-    response = client.get("/admin/login/")
-    assert response.status_code == 200
+def test_admin_login_sends_visitors_to_the_site_login(client):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/admin/"
+    assert client.get(response["Location"]).status_code == 200
 
 
-def test_staff_reach_the_admin(client, staff_user):
-    client.force_login(staff_user)
-    assert client.get("/admin/").status_code == 200
-    assert client.get("/admin/accounts/user/").status_code == 200
+def test_verified_staff_reach_the_admin(verified_staff_client):
+    assert verified_staff_client.get("/admin/").status_code == 200
+    assert verified_staff_client.get("/admin/accounts/user/").status_code == 200
 
 
 def test_pages_carry_the_product_name_not_the_host(client):
