@@ -290,6 +290,11 @@ class RoleGrant(UUIDModel, TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.user_id} as {self.role_id} ({self.scope_label})"
 
+    def validate_constraints(self, exclude=None) -> None:
+        # The no-overlap condition reads revoked_at: a form that does not show the field must
+        # still check it (Django would otherwise fail resolving the condition).
+        super().validate_constraints(exclude=set(exclude or ()) - {"revoked_at"})
+
     @property
     def scope_label(self) -> str:
         if self.scope_type == ScopeType.GLOBAL:

@@ -104,6 +104,20 @@ def object_scopes(obj) -> set[Scope]:
 
 
 @dataclass(frozen=True)
+class ScopeTarget:
+    """An object in exactly one scope (what explanations are asked about by scope)."""
+
+    scope_type: str
+    scope_id: UUID | None
+
+    def rbac_scopes(self):
+        return [(self.scope_type, self.scope_id)]
+
+    def __str__(self) -> str:
+        return _scope_label(self.scope_type, self.scope_id)
+
+
+@dataclass(frozen=True)
 class EffectivePermissions:
     """Permission names a user holds, per scope (GLOBAL_SCOPE for global grants)."""
 

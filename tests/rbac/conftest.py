@@ -2,6 +2,8 @@ import uuid
 from dataclasses import dataclass, field
 
 import pytest
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.rbac.models import Role
 
@@ -43,3 +45,14 @@ class Lesson:
 def builtin_roles(db):
     """The roles seeded by migration 0002, by name."""
     return {role.name: role for role in Role.objects.all()}
+
+
+@pytest.fixture
+def verified_admin(client, staff_user):
+    """A staff session that passed the second factor (the admin site requires it)."""
+    device = TOTPDevice.objects.create(user=staff_user, name="rbac-tests", confirmed=True)
+    client.force_login(staff_user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
