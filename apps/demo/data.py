@@ -25,3 +25,10 @@ DEMO_USERS = (
         "last_name": "Student",
     },
 )
+
+# Built-in role (apps/rbac/builtin.py) each demo person holds, globally.
+DEMO_ROLES = {
+    "admin@lyceum.test": "administrator",
+    "teacher@lyceum.test": "instructor",
+    "student@lyceum.test": "student",
+}

@@ -3,14 +3,22 @@
 from django.db import transaction
 
 from apps.accounts.services import user_ensure
-from apps.demo.data import DEMO_USERS
+from apps.demo.data import DEMO_ROLES, DEMO_USERS
+from apps.rbac.models import Role
+from apps.rbac.services import grant_ensure, rbac_builtin_sync
 
 
 @transaction.atomic
 def demo_seed() -> dict[str, int]:
     """Create or refresh the demo data; idempotent. Returns counts of created/updated rows."""
     counts = {"created": 0, "updated": 0}
+    users = {}
     for spec in DEMO_USERS:
-        _user, created = user_ensure(**spec)
+        users[spec["email"]], created = user_ensure(**spec)
         counts["created" if created else "updated"] += 1
+    # A flushed database (transactional tests) has lost the rows migration rbac 0002 seeded.
+    rbac_builtin_sync()
+    roles = {role.name: role for role in Role.objects.filter(name__in=DEMO_ROLES.values())}
+    for email, role_name in DEMO_ROLES.items():
+        grant_ensure(user=users[email], role=roles[role_name])
     return counts
