@@ -479,7 +479,7 @@ def admin_connection(port: int, local: bool):
         conn.close()
         reasons.append(f"as {user}: logged in, but {user} is not a superuser")
     raise Failure(
-        f"a server answers on 127.0.0.1:{port}, but no superuser login worked there "
+        f"a server answers on 127.0.0.1:{port}, but no PostgreSQL superuser login worked there "
         f"({'; '.join(reasons)}).\n"
         "Either let this script log in as a superuser (PGPASSWORD or ~/.pgpass), or create the "
         "roles and database yourself and set DATABASE_URL (the app role) and "
@@ -1126,7 +1126,7 @@ def cmd_run(_args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lyceum.py",
         description="Find or start PostgreSQL and Redis, then run or test Lyceum.",
@@ -1150,9 +1150,24 @@ def main(argv: list[str] | None = None) -> int:
     test = commands.add_parser(
         "test", help="services, lint, Django checks, pytest (extra args go to pytest)"
     )
-    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest")
+    test.add_argument("pytest_args", nargs="*", metavar="PYTEST_ARG", help="passed on to pytest")
     test.set_defaults(func=cmd_test)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = build_parser()
+    if argv[:1] == ["test"] and argv[1:] not in (["-h"], ["--help"]):
+        # Everything after `test` belongs to pytest, options included (-k, -x, --lf, ...).
+        args = parser.parse_args(["test"])
+        extra = argv[1:]
+        args.pytest_args = extra[1:] if extra[:1] == ["--"] else extra
+        return args
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         return int(args.func(args))
     except Failure as exc:
@@ -1161,6 +1176,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr, flush=True)
         return 130
+    except BrokenPipeError:  # our output was piped into something that stopped reading
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (silence the flush at exit)
+        return 1
 
 
 if __name__ == "__main__":

@@ -191,3 +191,11 @@ def test_dotenv_lines_are_read_like_the_settings_read_them(lyceum, tmp_path):
         "REDIS_URL": "redis://h:1/0",
         "TEST_REDIS_URL": "redis://h:1/14",
     }
+
+
+def test_everything_after_test_goes_to_pytest(lyceum):
+    # `make test ARGS="-k health -x"` runs `lyceum.py test -k health -x`.
+    args = lyceum.parse_args(["test", "-k", "health and not e2e", "-x", "tests/core"])
+    assert args.command == "test"
+    assert args.pytest_args == ["-k", "health and not e2e", "-x", "tests/core"]
+    assert lyceum.parse_args(["test", "--", "--lf"]).pytest_args == ["--lf"]
