@@ -1,12 +1,11 @@
 from axes.models import AccessAttempt
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils import timezone
 
 from apps.accounts import services
 from apps.accounts.models import TeacherProfile, User, UserPreferences
-from apps.core.exceptions import DomainError
 
 
 class UserCreationAdminForm(UserCreationForm):
@@ -154,8 +153,5 @@ class UserAdmin(DjangoUserAdmin):
     @admin.action(description="Restore deleted accounts")
     def restore(self, request, queryset):
         for user in queryset:
-            try:
-                services.user_restore(user=user)
-            except DomainError as error:
-                self.message_user(request, f"{user.email}: {error.message}", messages.ERROR)
-        self.message_user(request, "Restored the selected accounts that could be restored.")
+            services.user_restore(user=user)
+        self.message_user(request, f"Restored {queryset.count()} account(s).")

@@ -21,11 +21,8 @@ PREFERENCE_FIELDS = ("theme", "language", "timezone", "notifications")
 TEACHER_FIELDS = ("school", "department", "subjects", "grade_levels", "custom_instructions")
 
 
-def _email_taken(email: str, *, exclude: User | None = None) -> bool:
-    users = User.all_objects.filter(email__iexact=email)
-    if exclude is not None:
-        users = users.exclude(pk=exclude.pk)
-    return users.exists()
+def _email_taken(email: str) -> bool:
+    return User.all_objects.filter(email__iexact=email).exists()
 
 
 @transaction.atomic
@@ -150,10 +147,8 @@ def user_soft_delete(*, user: User) -> User:
 
 @transaction.atomic
 def user_restore(*, user: User) -> User:
-    """Undo a soft delete. Raises ConflictError if the address was taken meanwhile."""
+    """Undo a soft delete (a deleted user's address stays reserved, so it is still free)."""
     if user.deleted_at is not None:
-        if _email_taken(user.email, exclude=user):
-            raise ConflictError("Another account uses this e-mail address now.")
         user.deleted_at = None
         user.is_active = True
         user.save(update_fields=["deleted_at", "is_active", "updated_at"])
@@ -278,3 +273,14 @@ def two_factor_disable(*, user: User) -> None:
     """Turn two-factor authentication off: remove the authenticator and the backup codes."""
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+
+
+@transaction.atomic
+def two_factor_install(*, user: User, key_hex: str, backup_codes: tuple[str, ...]) -> TOTPDevice:
+    """Give the user a confirmed authenticator with a known key and the given backup codes,
+    replacing any they had. For provisioning (demo data), never for users' own enrolment."""
+    two_factor_disable(user=user)
+    device = TOTPDevice.objects.create(user=user, name="Authenticator", key=key_hex, confirmed=True)
+    static = StaticDevice.objects.create(user=user, name="Backup codes", confirmed=True)
+    StaticToken.objects.bulk_create(StaticToken(device=static, token=code) for code in backup_codes)
+    return device

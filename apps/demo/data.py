@@ -18,6 +18,21 @@ DEMO_USERS = (
         "last_name": "Teacher",
     },
     {
+        "email": "assistant@lyceum.test",
+        "password": "lyceum-assistant",
+        "username": "assistant",
+        "first_name": "Tariq",
+        "last_name": "Assistant",
+    },
+    {
+        "email": "billing@lyceum.test",
+        "password": "lyceum-billing",
+        "username": "billing",
+        "first_name": "Bea",
+        "last_name": "Billing",
+        "is_staff": True,
+    },
+    {
         "email": "student@lyceum.test",
         "password": "lyceum-student",
         "username": "student",
@@ -30,5 +45,12 @@ DEMO_USERS = (
 DEMO_ROLES = {
     "admin@lyceum.test": "administrator",
     "teacher@lyceum.test": "instructor",
+    "assistant@lyceum.test": "teaching_assistant",
+    "billing@lyceum.test": "billing_manager",
     "student@lyceum.test": "student",
 }
+
+# Staff need two-factor authentication for the admin. The demo staff share this authenticator
+# key (add it to any TOTP app; README lists it) and these backup codes, restored on every run.
+DEMO_TOTP_KEY_HEX = "4c796365756d2d64656d6f2d61646d696e2d3266"  # b"Lyceum-demo-admin-2f"
+DEMO_BACKUP_CODES = tuple(f"demo{n:04d}" for n in range(1, 11))

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from apps.accounts.admin import UserAdmin as AccountsUserAdmin
 from apps.core.exceptions import DomainError
 from apps.rbac.models import Permission, Role, RoleGrant, RolePermission, ScopeType
 from apps.rbac.selectors import ScopeTarget, permission_explain
@@ -281,3 +282,40 @@ def explain_link(user) -> str:
     """An HTML link to the explanation page for `user` (for the user admin to show)."""
     url = reverse("admin:rbac_explain") + f"?user={user.pk}"
     return format_html('<a href="{}">Explain permissions</a>', url)
+
+
+class RoleGrantInline(admin.TabularInline):
+    """The user's grants, read-only here: grants change through the grant admin (services)."""
+
+    model = RoleGrant
+    fk_name = "user"
+    extra = 0
+    can_delete = False
+    fields = ("role", "scope_type", "scope_id", "valid_from", "expires_at", "revoked_at")
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+# The user page gains the user's grants and a link to the permission explanation. rbac extends
+# the accounts admin (not the other way round) because rbac sits above accounts.
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserWithGrantsAdmin(AccountsUserAdmin):
+    inlines = [*AccountsUserAdmin.inlines, RoleGrantInline]
+    readonly_fields = (*AccountsUserAdmin.readonly_fields, "permissions")
+
+    @admin.display(description="Permissions")
+    def permissions(self, obj):
+        return explain_link(obj) if obj.pk else "-"
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return (*fieldsets, ("Roles", {"fields": ("permissions",)}))

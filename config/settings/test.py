@@ -6,6 +6,14 @@ from .base import env
 SECRET_KEY = "insecure-test-key"  # noqa: S105 (tests only)
 
 DEBUG = False
+# pytest-django creates the test database, which only the owner role may do: prefer its URL.
+DATABASES["default"].update(  # noqa: F405
+    {
+        k: v
+        for k, v in env.db_url("DATABASE_OWNER_URL", default=env("DATABASE_URL")).items()
+        if k in ("NAME", "USER", "PASSWORD", "HOST", "PORT")
+    }
+)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {

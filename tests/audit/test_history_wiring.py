@@ -9,6 +9,7 @@ from django.db import connection
 
 from apps.accounts.models import User
 from apps.accounts.services import user_create
+from apps.demo.data import DEMO_USERS
 from tests.accounts.factories import UserFactory
 from tests.conftest import BASE_DIR, PYTHON, subprocess_env
 
@@ -138,5 +139,5 @@ def test_management_command_context_is_attached_to_events():
         )
         assert completed.returncode == 0, completed.stderr
     admin = User.objects.get(email="admin@lyceum.test")
-    assert User.objects.filter(email__endswith="@lyceum.test").count() == 3
+    assert User.objects.filter(email__endswith="@lyceum.test").count() == len(DEMO_USERS)
     assert events_for(admin.pk) == [("insert", "Ada", {"command": "seed_demo"})]
