@@ -1,10 +1,12 @@
 """Database rules of accounts, checked through SQL as well as the ORM."""
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from apps.accounts.models import TeacherProfile, User, UserPreferences
+from config.settings import base
 from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +109,12 @@ def test_deleted_users_disappear_from_lists_but_not_from_history():
             'SELECT count(*) FROM "audit"."accounts_user_event" WHERE pgh_obj_id = %s', [user.pk]
         )
         assert cursor.fetchone()[0] == 2
+
+
+def test_passwords_are_hashed_with_argon2_outside_tests(settings):
+    assert base.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    settings.PASSWORD_HASHERS = base.PASSWORD_HASHERS  # tests use MD5 for speed
+    user = UserFactory.build()
+    user.password = make_password("a secret")
+    assert user.password.startswith("argon2$argon2id$")
+    assert user.check_password("a secret")
