@@ -1,0 +1,95 @@
+"""Writes owned by audit: the domain event store and the archive of old partitions."""
+
+import uuid
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from pghistory import runtime as pghistory_runtime
+
+from apps.audit.models import ArchivedPartition, DomainEvent
+
+# Context keys copied from the current request/task/command into each event's metadata.
+_CONTEXT_KEYS = ("request_id", "url", "method", "ip", "user_agent", "task", "task_id", "command")
+
+
+def _current_context():
+    """The pghistory context of the current request, task or command, if any."""
+    return getattr(pghistory_runtime._tracker, "value", None)
+
+
+def _next_version(*, aggregate_type: str, aggregate_id) -> int:
+    # The upsert takes the counter row's lock until commit: concurrent writers to one aggregate
+    # queue here, and a rollback returns the number, so versions are 1..N without gaps.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO "audit"."aggregate_version" (aggregate_type, aggregate_id, version)
+            VALUES (%s, %s, 1)
+            ON CONFLICT (aggregate_type, aggregate_id)
+            DO UPDATE SET version = "audit"."aggregate_version".version + 1
+            RETURNING version
+            """,
+            [aggregate_type, aggregate_id],
+        )
+        return cursor.fetchone()[0]
+
+
+def domain_event_record(
+    *,
+    aggregate_type: str,
+    aggregate_id,
+    event_type: str,
+    data: dict[str, Any] | None = None,
+    actor=None,
+    correlation_id=None,
+    causation_id=None,
+    metadata: dict[str, Any] | None = None,
+) -> DomainEvent:
+    """Append a business event to the store, in the caller's transaction.
+
+    The version is the aggregate's next one. Without an explicit correlation id, the events of
+    one request, task or command share the id of its audit context (which also links them to the
+    row-level audit events); the actor defaults to the context's user.
+    """
+    context = _current_context()
+    context_metadata = context.metadata if context is not None else {}
+    if correlation_id is None:
+        correlation_id = context.id if context is not None else uuid.uuid4()
+    if actor is None and context_metadata.get("user"):
+        actor_id = uuid.UUID(str(context_metadata["user"]))
+    else:
+        actor_id = getattr(actor, "pk", actor)
+    merged = {k: context_metadata[k] for k in _CONTEXT_KEYS if context_metadata.get(k)}
+    merged.update(metadata or {})
+    with transaction.atomic():
+        version = _next_version(aggregate_type=aggregate_type, aggregate_id=aggregate_id)
+        return DomainEvent.objects.create(
+            aggregate_type=aggregate_type,
+            aggregate_id=aggregate_id,
+            event_type=event_type,
+            version=version,
+            data=data or {},
+            metadata=merged,
+            actor_id=actor_id,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            occurred_at=timezone.now(),
+        )
+
+
+def partitions_archive(*, table: str, keep_months: int) -> list[ArchivedPartition]:
+    """Detach the monthly partitions of `table` older than `keep_months` and keep them in the
+    `archive` schema, recording each. Nothing is deleted."""
+    archived = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT partition_name, row_count "
+            "FROM public.lyceum_archive_partitions(%s::regclass, %s)",
+            [table, keep_months],
+        )
+        for name, rows in cursor.fetchall():
+            archived.append(
+                ArchivedPartition.objects.create(parent=table, partition=name, row_count=rows)
+            )
+    return archived
