@@ -10,5 +10,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("accounts/", include("apps.accounts.api_urls")),
     path("rbac/", include("apps.rbac.api_urls")),
+    path("audit/", include(("apps.audit.api_urls", "audit"))),
     re_path(r"^.*$", api_not_found),
 ]

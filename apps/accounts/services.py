@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts.models import TeacherProfile, User, UserPreferences
 from apps.accounts.tokens import email_verification_token, email_verification_user
+from apps.audit.services import domain_event_record
 from apps.core.exceptions import ConflictError, DomainError
 
 PROFILE_FIELDS = ("first_name", "last_name", "username", "phone", "date_of_birth")
@@ -52,6 +53,12 @@ def user_create(
         is_superuser=is_superuser,
     )
     UserPreferences.objects.create(user=user)
+    domain_event_record(
+        aggregate_type="user",
+        aggregate_id=user.pk,
+        event_type="user.created",
+        data={"email": user.email, "is_staff": is_staff, "is_superuser": is_superuser},
+    )
     return user
 
 
@@ -72,6 +79,9 @@ def user_register(
         username=username,
         first_name=first_name,
         last_name=last_name,
+    )
+    domain_event_record(
+        aggregate_type="user", aggregate_id=user.pk, event_type="user.registered", actor=user
     )
     email_verification_send(user=user, base_url=request_base_url)
     return user
@@ -142,6 +152,7 @@ def user_soft_delete(*, user: User) -> User:
         user.deleted_at = timezone.now()
         user.is_active = False
         user.save(update_fields=["deleted_at", "is_active", "updated_at"])
+        domain_event_record(aggregate_type="user", aggregate_id=user.pk, event_type="user.deleted")
     return user
 
 
@@ -152,6 +163,7 @@ def user_restore(*, user: User) -> User:
         user.deleted_at = None
         user.is_active = True
         user.save(update_fields=["deleted_at", "is_active", "updated_at"])
+        domain_event_record(aggregate_type="user", aggregate_id=user.pk, event_type="user.restored")
     return user
 
 
@@ -185,6 +197,12 @@ def email_verify(*, token: str) -> User:
         user.is_email_verified = True
         user.email_verified_at = timezone.now()
         user.save(update_fields=["is_email_verified", "email_verified_at", "updated_at"])
+        domain_event_record(
+            aggregate_type="user",
+            aggregate_id=user.pk,
+            event_type="user.email_verified",
+            data={"email": user.email},
+        )
     return user
 
 

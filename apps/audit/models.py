@@ -53,6 +53,38 @@ class DomainEvent(models.Model):
         return f"{self.aggregate_type}:{self.aggregate_id} v{self.version} {self.event_type}"
 
 
+class DomainEventEntry(models.Model):
+    """The same table read through `event_id` as the key, for the admin (which cannot show
+    models with a composite primary key). Read-only and unmanaged."""
+
+    event_id = models.UUIDField(primary_key=True)
+    occurred_at = models.DateTimeField()
+    aggregate_type = models.CharField(max_length=100)
+    aggregate_id = models.UUIDField()
+    event_type = models.CharField(max_length=100)
+    version = models.PositiveIntegerField()
+    data = models.JSONField()
+    metadata = models.JSONField()
+    causation_id = models.UUIDField(null=True)
+    correlation_id = models.UUIDField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+
+    class Meta:
+        managed = False
+        db_table = 'audit"."events'
+        verbose_name = "domain event"
+        ordering = ["-occurred_at"]
+
+    def __str__(self) -> str:
+        return f"{self.aggregate_type}:{self.aggregate_id} v{self.version} {self.event_type}"
+
+
 class AggregateVersion(models.Model):
     """The last version handed out per aggregate. Incremented with an upsert that holds the row
     lock until commit, so concurrent writers queue and versions stay 1..N without gaps."""

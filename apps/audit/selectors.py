@@ -1,13 +1,16 @@
 """Reading the trail back: an object's history, its state as of a time, what a user did, and
 domain events by aggregate or correlation."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pghistory.models
 from django.db import models
 from django.db.models import QuerySet
 
 from apps.audit.models import AuditEvent, DomainEvent
+
+BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
+END = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def object_history(*, obj: models.Model) -> QuerySet[AuditEvent]:

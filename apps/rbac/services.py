@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.audit.services import domain_event_record
 from apps.core.exceptions import ConflictError, DomainError
 from apps.rbac.builtin import builtin_sync
 from apps.rbac.models import Permission, Role, RoleGrant, RolePermission, ScopeType
@@ -144,6 +145,20 @@ def grant_create(
             f"{user} already holds {role.name} ({grant.scope_label}) for an overlapping period.",
             code="duplicate_grant",
         ) from exc
+    domain_event_record(
+        aggregate_type="user",
+        aggregate_id=user.pk,
+        event_type="role.granted",
+        actor=granted_by,
+        data={
+            "grant": str(grant.pk),
+            "role": role.name,
+            "scope_type": grant.scope_type,
+            "scope_id": str(grant.scope_id) if grant.scope_id else None,
+            "valid_from": grant.valid_from.isoformat(),
+            "expires_at": grant.expires_at.isoformat() if grant.expires_at else None,
+        },
+    )
     user_cache_clear(user)
     return grant
 
@@ -184,6 +199,13 @@ def grant_revoke(*, grant: RoleGrant, revoked_by=None) -> RoleGrant:
     grant.revoked_at = timezone.now()
     grant.revoked_by = revoked_by
     grant.save(update_fields=["revoked_at", "revoked_by", "updated_at"])
+    domain_event_record(
+        aggregate_type="user",
+        aggregate_id=grant.user_id,
+        event_type="role.revoked",
+        actor=revoked_by,
+        data={"grant": str(grant.pk), "role": grant.role.name},
+    )
     if RoleGrant.user.is_cached(given):
         user_cache_clear(given.user)
     return grant

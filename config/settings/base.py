@@ -33,6 +33,8 @@ APP_SCHEMAS = (
 DATABASE_APP_ROLE = env("DATABASE_APP_ROLE", default="lyceum_app")
 
 DJANGO_APPS = [
+    # Before the admin, so its change-form template (the "Events" history link) wins.
+    "pghistory.admin",
     "apps.core.admin_apps.LyceumAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -50,7 +52,6 @@ THIRD_PARTY_APPS = [
     "drf_spectacular_sidecar",
     "pgtrigger",
     "pghistory",
-    "pghistory.admin",
     "django_celery_beat",
     "guardian",
     "axes",
@@ -228,6 +229,8 @@ PGHISTORY_DEFAULT_TRACKERS = (
     pghistory.UpdateEvent(condition=pghistory.AnyChange(exclude_auto=True)),
     pghistory.DeleteEvent(),
 )
+PGHISTORY_ADMIN_MODEL = "audit.AuditEvent"
+PGHISTORY_ADMIN_CLASS = "apps.audit.admin.AuditEventAdmin"
 PGHISTORY_MIDDLEWARE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 # Lockout (django-axes, docs/adr/0007-accounts-security.md): N failures for one account lock it

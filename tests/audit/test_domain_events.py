@@ -84,9 +84,12 @@ def test_events_are_append_only_even_for_the_owner():
         'DELETE FROM "audit"."events" WHERE event_id = %s AND %s IS NOT NULL',
     ):
         params = ["changed", event.event_id] if sql.startswith("UPDATE") else [event.event_id, 1]
-        with pytest.raises(Exception, match="Cannot update or delete"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
+        with (
+            pytest.raises(Exception, match="Cannot update or delete"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, params)
 
 
 @pytest.mark.django_db
@@ -190,7 +193,8 @@ def test_old_partitions_are_archived_not_deleted():
     assert recent.pk
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = 'archive' AND tablename LIKE 'events_p%'"
+            "SELECT count(*) FROM pg_tables "
+            "WHERE schemaname = 'archive' AND tablename LIKE 'events_p%'"
         )
         assert cursor.fetchone()[0] == len(archived)
     assert partitions_archive(table="audit.events", keep_months=24) == []
