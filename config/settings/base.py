@@ -184,7 +184,8 @@ CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Time-partitioned tables (monthly, created ahead by core.tasks.partitions_ensure) and how long
 # domain events stay attached before audit.tasks.archive_old_partitions moves them to `archive`.
-MONTHLY_PARTITIONED_TABLES = ["audit.events"]
+MONTHLY_PARTITIONED_TABLES = ["audit.events", "progress.activity"]
+ACTIVITY_RETENTION_MONTHS = env.int("ACTIVITY_RETENTION_MONTHS", default=13)
 PARTITION_MONTHS_AHEAD = env.int("PARTITION_MONTHS_AHEAD", default=3)
 AUDIT_RETENTION_MONTHS = env.int("AUDIT_RETENTION_MONTHS", default=24)
 # A worker whose last heartbeat is older than this is reported down by /healthz.

@@ -20,6 +20,7 @@ UNTRACKED = {
     "audit.AggregateVersion": "a counter of domain event versions",
     "audit.ArchivedPartition": "records archive runs; written only by the retention task",
     "audit.AuditEvent": "a read model of the trail",
+    "progress.Activity": "is itself an append-only record (the activity stream)",
 }
 
 
