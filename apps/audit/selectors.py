@@ -73,3 +73,14 @@ def domain_events(
     if actor_id is not None:
         events = events.filter(actor_id=actor_id)
     return events.order_by("occurred_at", "version", "id")
+
+
+def latest_event_id(*, obj: models.Model) -> int | None:
+    """The id of the newest row-level event of `obj` (its current version in the trail)."""
+    event_model = _event_model_for(type(obj))
+    return (
+        event_model.objects.filter(pgh_obj_id=obj.pk)
+        .order_by("-pgh_id")
+        .values_list("pgh_id", flat=True)
+        .first()
+    )

@@ -194,7 +194,8 @@ class QuizAttempt(TimeStampedModel):
     id = models.BigAutoField(primary_key=True)
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="attempts")
     quiz = models.ForeignKey(InteractiveContent, on_delete=models.PROTECT, related_name="+")
-    number = models.PositiveIntegerField(help_text="1 for the first attempt at this quiz.")
+    run = models.PositiveIntegerField(default=1, help_text="The enrollment's run it belongs to.")
+    number = models.PositiveIntegerField(help_text="1 for the first attempt at this quiz in a run.")
     answers = models.JSONField(default=dict)
     results = models.JSONField(default=dict, help_text="Per question: correct, points.")
     score = models.DecimalField(max_digits=8, decimal_places=2)
@@ -210,7 +211,7 @@ class QuizAttempt(TimeStampedModel):
         ordering = ("enrollment", "quiz", "number")
         constraints = [
             models.UniqueConstraint(
-                fields=("enrollment", "quiz", "number"), name="quiz_attempt_number"
+                fields=("enrollment", "quiz", "run", "number"), name="quiz_attempt_number"
             ),
             models.CheckConstraint(
                 condition=models.Q(score__gte=0, score__lte=models.F("max_score")),

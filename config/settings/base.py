@@ -186,10 +186,29 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # domain events stay attached before audit.tasks.archive_old_partitions moves them to `archive`.
 MONTHLY_PARTITIONED_TABLES = ["audit.events", "progress.activity"]
 ACTIVITY_RETENTION_MONTHS = env.int("ACTIVITY_RETENTION_MONTHS", default=13)
+# Learning: a heartbeat reports at most this much study time; quiz attempts per run; pass mark.
+PROGRESS_MAX_HEARTBEAT_SECONDS = env.int("PROGRESS_MAX_HEARTBEAT_SECONDS", default=600)
+QUIZ_MAX_ATTEMPTS = env.int("QUIZ_MAX_ATTEMPTS", default=3)
+QUIZ_DEFAULT_PASS_SCORE = env.int("QUIZ_DEFAULT_PASS_SCORE", default=70)
 PARTITION_MONTHS_AHEAD = env.int("PARTITION_MONTHS_AHEAD", default=3)
 AUDIT_RETENTION_MONTHS = env.int("AUDIT_RETENTION_MONTHS", default=24)
 # A worker whose last heartbeat is older than this is reported down by /healthz.
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=120)
+
+# Assistants (docs/adr/0009-assistants.md). "offline" answers from memories and content with no
+# network; "openai" calls an OpenAI-compatible chat-completions API (a profile may choose).
+ASSISTANT_PROVIDER = env("ASSISTANT_PROVIDER", default="offline")
+ASSISTANT_OPENAI_BASE_URL = env("ASSISTANT_OPENAI_BASE_URL", default="https://api.openai.com/v1")
+ASSISTANT_OPENAI_API_KEY = env("ASSISTANT_OPENAI_API_KEY", default="")
+ASSISTANT_OPENAI_MODEL = env("ASSISTANT_OPENAI_MODEL", default="")  # blank: the profile's model
+ASSISTANT_HTTP_TIMEOUT = env.float("ASSISTANT_HTTP_TIMEOUT", default=30.0)  # seconds per attempt
+ASSISTANT_HTTP_MAX_ATTEMPTS = env.int("ASSISTANT_HTTP_MAX_ATTEMPTS", default=3)  # 429/5xx retried
+ASSISTANT_HTTP_BACKOFF = env.float("ASSISTANT_HTTP_BACKOFF", default=0.5)  # doubles each retry
+ASSISTANT_RECALL_LIMIT = env.int("ASSISTANT_RECALL_LIMIT", default=5)
+ASSISTANT_RECALL_HALF_LIFE_DAYS = env.float("ASSISTANT_RECALL_HALF_LIFE_DAYS", default=30.0)
+ASSISTANT_INTERACTION_RETENTION_DAYS = env.int("ASSISTANT_INTERACTION_RETENTION_DAYS", default=90)
+# Forgotten memories stay (hidden, never recalled) this long, then the expiry task deletes them.
+ASSISTANT_FORGOTTEN_RETENTION_DAYS = env.int("ASSISTANT_FORGOTTEN_RETENTION_DAYS", default=30)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

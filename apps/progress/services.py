@@ -1,0 +1,476 @@
+"""Writes owned by progress: enrolling, dropping, resetting, recording lesson progress and quiz
+attempts, completing and certifying, and the activity stream.
+
+Every write to one enrollment first locks its row, so concurrent heartbeats and attempts of one
+learner queue and the enrollment's aggregates are recomputed from everything committed before.
+"""
+
+import json
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Avg, Max
+from django.utils import timezone
+from pghistory import runtime as pghistory_runtime
+
+from apps.audit.selectors import latest_event_id
+from apps.audit.services import domain_event_record
+from apps.content.models import Course, CourseStatus, InteractiveContent, Lesson, Visibility
+from apps.content.selectors import course_title_index
+from apps.content.unlock import unlock_state
+from apps.core.exceptions import ConflictError, DomainError, NotFoundError, PermissionDeniedError
+from apps.progress.grading import grade_quiz
+from apps.progress.models import (
+    Activity,
+    Certificate,
+    Enrollment,
+    EnrollmentStatus,
+    EnrollmentType,
+    LessonProgress,
+    QuizAttempt,
+)
+from apps.progress.selectors import learner_progress
+
+HUNDRED = Decimal(100)
+
+
+def _percent(part, whole) -> Decimal:
+    if not whole:
+        return Decimal(0)
+    return (Decimal(part) * HUNDRED / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def activity_record(
+    *,
+    user,
+    activity_type: str,
+    resource_type: str,
+    resource_id=None,
+    course_id=None,
+    data: dict | None = None,
+    duration_seconds: int | None = None,
+) -> Activity:
+    """Append to the activity stream; IP, user agent and request id come from the request's
+    audit context when there is one."""
+    context = getattr(pghistory_runtime._tracker, "value", None)
+    meta = context.metadata if context is not None else {}
+    return Activity.objects.create(
+        user_id=user.pk,
+        activity_type=activity_type,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        course_id=course_id,
+        data=data or {},
+        duration_seconds=duration_seconds,
+        session_id=(meta.get("request_id") or "")[:64],
+        ip=meta.get("ip") or None,
+        user_agent=(meta.get("user_agent") or "")[:500],
+    )
+
+
+def _lesson_total(course_id) -> int:
+    return Lesson.objects.filter(module__course_id=course_id).count()
+
+
+def _check_enrollable(*, user, course: Course, enrollment_type: str) -> None:
+    if not user.is_active:
+        raise PermissionDeniedError("This account cannot enroll.", code="inactive_user")
+    if course.deleted_at is not None:
+        raise NotFoundError("No such course.")
+    if course.status != CourseStatus.PUBLISHED:
+        raise ConflictError("This course is not open for enrollment.", code="course_not_published")
+    if course.visibility == Visibility.PRIVATE and not user.is_staff:
+        raise PermissionDeniedError("This course is private.", code="course_private")
+    if enrollment_type == EnrollmentType.FREE and not course.is_free:
+        raise PermissionDeniedError(
+            f"This course costs {course.price_display}; buy it to enroll.", code="payment_required"
+        )
+    missing = list(
+        course.prerequisites.exclude(
+            enrollments__user=user, enrollments__status=EnrollmentStatus.COMPLETED
+        ).values_list("title", flat=True)
+    )
+    if missing:
+        raise PermissionDeniedError(
+            "Complete these courses first: " + ", ".join(sorted(missing)) + ".",
+            code="prerequisites_missing",
+            fields={"prerequisites": sorted(missing)},
+        )
+
+
+def _course_full(course: Course) -> ConflictError:
+    return ConflictError(
+        f"“{course.title}” is full ({course.max_enrollments} places).", code="course_full"
+    )
+
+
+@transaction.atomic
+def enrollment_create(
+    *, user, course: Course, enrollment_type: str = EnrollmentType.FREE
+) -> Enrollment:
+    """Enroll `user` in `course` (or re-enroll after a drop).
+
+    Raises ConflictError (already enrolled, course full, not published), PermissionDeniedError
+    (prerequisites, payment, private) or NotFoundError.
+    """
+    _check_enrollable(user=user, course=course, enrollment_type=enrollment_type)
+    existing = Enrollment.objects.select_for_update().filter(user=user, course=course).first()
+    if existing is not None and existing.status != EnrollmentStatus.DROPPED:
+        raise ConflictError("You are already enrolled in this course.", code="already_enrolled")
+    now = timezone.now()
+    try:
+        with transaction.atomic():  # a savepoint: the capacity trigger may refuse
+            if existing is None:
+                enrollment = Enrollment.objects.create(
+                    user=user,
+                    course=course,
+                    enrollment_type=enrollment_type,
+                    status=EnrollmentStatus.ACTIVE,
+                    started_at=now,
+                    last_accessed_at=now,
+                    total_lessons=_lesson_total(course.pk),
+                )
+            else:
+                enrollment = existing
+                enrollment.status = EnrollmentStatus.ACTIVE
+                enrollment.enrollment_type = enrollment_type
+                enrollment.dropped_at = None
+                enrollment.last_accessed_at = now
+                enrollment.save()
+    except IntegrityError as exc:
+        if "enrollment_capacity" in str(exc):
+            raise _course_full(course) from exc
+        raise
+    domain_event_record(
+        aggregate_type="enrollment",
+        aggregate_id=enrollment.pk,
+        event_type="enrollment.created" if existing is None else "enrollment.reactivated",
+        data={"user": str(user.pk), "course": str(course.pk), "type": enrollment_type},
+    )
+    activity_record(
+        user=user,
+        activity_type="enrolled",
+        resource_type="course",
+        resource_id=course.pk,
+        course_id=course.pk,
+    )
+    return enrollment
+
+
+def _locked(enrollment: Enrollment) -> Enrollment:
+    return Enrollment.objects.select_for_update().select_related("course").get(pk=enrollment.pk)
+
+
+@transaction.atomic
+def enrollment_drop(*, enrollment: Enrollment) -> Enrollment:
+    """Leave a course (the seat is freed; progress is kept for a later re-enrollment).
+    Raises ConflictError if already dropped."""
+    enrollment = _locked(enrollment)
+    if enrollment.status == EnrollmentStatus.DROPPED:
+        raise ConflictError("This enrollment is already dropped.", code="already_dropped")
+    enrollment.status = EnrollmentStatus.DROPPED
+    enrollment.dropped_at = timezone.now()
+    enrollment.certificate_issued = False
+    enrollment.completed_at = None
+    enrollment.save()
+    domain_event_record(
+        aggregate_type="enrollment", aggregate_id=enrollment.pk, event_type="enrollment.dropped"
+    )
+    return enrollment
+
+
+@transaction.atomic
+def enrollment_reset(*, enrollment: Enrollment) -> Enrollment:
+    """Start the course again: a new run with no lesson progress. The previous run stays in the
+    audit trail, its quiz attempts stay (with their run), and an issued certificate stays valid.
+    Raises ConflictError unless the enrollment is active or completed."""
+    enrollment = _locked(enrollment)
+    if enrollment.status not in (EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED):
+        raise ConflictError(
+            "Only an active or completed enrollment can be reset.", code="not_resettable"
+        )
+    previous = {
+        "run": enrollment.run,
+        "progress_percent": str(enrollment.progress_percent),
+        "completed_at": enrollment.completed_at.isoformat() if enrollment.completed_at else None,
+    }
+    enrollment.lesson_progress.all().delete()
+    enrollment.run += 1
+    enrollment.status = EnrollmentStatus.ACTIVE
+    enrollment.completed_at = None
+    enrollment.certificate_issued = False
+    enrollment.save()
+    _refresh(enrollment)
+    domain_event_record(
+        aggregate_type="enrollment",
+        aggregate_id=enrollment.pk,
+        event_type="enrollment.reset",
+        data={"previous": previous},
+    )
+    return enrollment
+
+
+def _require_active(enrollment: Enrollment) -> None:
+    if enrollment.status != EnrollmentStatus.ACTIVE:
+        raise ConflictError(
+            f"This enrollment is {enrollment.get_status_display().lower()}.",
+            code="enrollment_not_active",
+        )
+
+
+def _lesson_of_course(enrollment: Enrollment, lesson_id) -> Lesson:
+    lesson = Lesson.objects.filter(pk=lesson_id, module__course_id=enrollment.course_id).first()
+    if lesson is None:
+        raise DomainError(
+            "That lesson is not part of this course.",
+            code="lesson_not_in_course",
+            fields={"lesson": ["Not a lesson of this course."]},
+        )
+    return lesson
+
+
+def _require_unlocked(enrollment: Enrollment, lesson: Lesson) -> None:
+    if not lesson.unlock_conditions:
+        return
+    state = unlock_state(
+        lesson.unlock_conditions,
+        progress=learner_progress(enrollment=enrollment),
+        titles=course_title_index(course=enrollment.course),
+    )
+    if not state.unlocked:
+        raise PermissionDeniedError(
+            "This lesson is locked: " + " ".join(state.unmet), code="lesson_locked"
+        )
+
+
+@transaction.atomic
+def lesson_progress_record(
+    *,
+    enrollment: Enrollment,
+    lesson_id,
+    percent,
+    time_delta_seconds: int = 0,
+    position: dict | None = None,
+    notes: str | None = None,
+) -> LessonProgress:
+    """Record a heartbeat: progress never goes backwards, time adds up, the position is where
+    to resume. Idempotent for repeated heartbeats. Quiz lessons are completed by passing their
+    quiz, so heartbeats stop them at 99%.
+
+    Raises DomainError (bad values, lesson of another course), PermissionDeniedError (locked),
+    ConflictError (enrollment not active).
+    """
+    enrollment = _locked(enrollment)
+    _require_active(enrollment)
+    lesson = _lesson_of_course(enrollment, lesson_id)
+    try:
+        percent = Decimal(str(percent))
+    except ArithmeticError as exc:
+        raise DomainError(
+            "Progress must be a number.", fields={"percent": ["Not a number."]}
+        ) from exc
+    if not Decimal(0) <= percent <= HUNDRED:
+        raise DomainError("Progress is between 0 and 100.", fields={"percent": ["0 to 100."]})
+    if not 0 <= time_delta_seconds <= settings.PROGRESS_MAX_HEARTBEAT_SECONDS:
+        raise DomainError(
+            f"Time spent per heartbeat is 0 to {settings.PROGRESS_MAX_HEARTBEAT_SECONDS} seconds.",
+            fields={"time_delta_seconds": ["Out of range."]},
+        )
+    _require_unlocked(enrollment, lesson)
+    if lesson.lesson_type == "quiz":
+        percent = min(percent, Decimal(99))
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO "progress"."lesson_progress" AS lp
+                (enrollment_id, lesson_id, progress_percent, time_spent_seconds, attempts,
+                 started_at, completed_at, last_position, notes, created_at, updated_at)
+            VALUES (%(e)s, %(l)s, %(p)s, %(t)s, 1, %(now)s,
+                    CASE WHEN %(p)s = 100 THEN %(now)s END, %(pos)s::jsonb, %(notes)s,
+                    %(now)s, %(now)s)
+            ON CONFLICT (enrollment_id, lesson_id) DO UPDATE SET
+                progress_percent = GREATEST(lp.progress_percent, EXCLUDED.progress_percent),
+                time_spent_seconds = lp.time_spent_seconds + EXCLUDED.time_spent_seconds,
+                completed_at = COALESCE(lp.completed_at, EXCLUDED.completed_at),
+                last_position = CASE WHEN %(has_pos)s THEN EXCLUDED.last_position
+                                     ELSE lp.last_position END,
+                notes = CASE WHEN %(has_notes)s THEN EXCLUDED.notes ELSE lp.notes END
+            RETURNING id
+            """,
+            {
+                "e": enrollment.pk,
+                "l": lesson.pk,
+                "p": percent,
+                "t": time_delta_seconds,
+                "now": now,
+                "pos": json.dumps(position or {}),
+                "notes": notes or "",
+                "has_pos": position is not None,
+                "has_notes": notes is not None,
+            },
+        )
+        progress_id = cursor.fetchone()[0]
+    enrollment.last_accessed_at = now
+    enrollment.study_time_seconds += time_delta_seconds  # kept across runs
+    _refresh(enrollment)
+    activity_record(
+        user=enrollment.user,
+        activity_type="lesson_progress",
+        resource_type="lesson",
+        resource_id=lesson.pk,
+        course_id=enrollment.course_id,
+        data={"percent": str(percent)},
+        duration_seconds=time_delta_seconds,
+    )
+    return LessonProgress.objects.get(pk=progress_id)
+
+
+def _quiz_lesson_complete(enrollment: Enrollment, lesson_id, now) -> None:
+    LessonProgress.objects.update_or_create(
+        enrollment=enrollment,
+        lesson_id=lesson_id,
+        defaults={"progress_percent": HUNDRED},
+        create_defaults={"progress_percent": HUNDRED, "completed_at": now, "attempts": 1},
+    )
+    LessonProgress.objects.filter(
+        enrollment=enrollment, lesson_id=lesson_id, completed_at__isnull=True
+    ).update(completed_at=now)
+
+
+@transaction.atomic
+def quiz_attempt_submit(*, enrollment: Enrollment, quiz_id, answers: dict) -> QuizAttempt:
+    """Grade an attempt against the quiz as it is now and record which version that was.
+    Passing completes the quiz's lesson.
+
+    Raises DomainError (unknown quiz or questions), ConflictError (attempt limit, not active),
+    PermissionDeniedError (lesson locked).
+    """
+    enrollment = _locked(enrollment)
+    _require_active(enrollment)
+    quiz = (
+        InteractiveContent.objects.select_related("lesson")
+        .filter(pk=quiz_id, content_type="quiz", lesson__module__course_id=enrollment.course_id)
+        .first()
+    )
+    if quiz is None:
+        raise DomainError(
+            "That quiz is not part of this course.",
+            code="quiz_not_in_course",
+            fields={"quiz": ["Not a quiz of this course."]},
+        )
+    _require_unlocked(enrollment, quiz.lesson)
+    if not isinstance(answers, dict):
+        raise DomainError(
+            "Answers are an object of question id to answer.",
+            fields={"answers": ["Must be an object."]},
+        )
+    graded = grade_quiz(quiz.configuration, answers)  # raises DomainError on unknown questions
+    done = QuizAttempt.objects.filter(enrollment=enrollment, quiz=quiz, run=enrollment.run).count()
+    if done >= settings.QUIZ_MAX_ATTEMPTS:
+        raise ConflictError(
+            f"You have used all {settings.QUIZ_MAX_ATTEMPTS} attempts at this quiz.",
+            code="attempt_limit",
+        )
+    now = timezone.now()
+    attempt = QuizAttempt.objects.create(
+        enrollment=enrollment,
+        quiz=quiz,
+        run=enrollment.run,
+        number=done + 1,
+        answers=answers,
+        results=graded.results,
+        score=graded.score,
+        max_score=graded.max_score,
+        percent=graded.percent,
+        passed=graded.passed,
+        quiz_version_at=quiz.updated_at,
+        quiz_version_event=latest_event_id(obj=quiz),
+    )
+    if graded.passed:
+        _quiz_lesson_complete(enrollment, quiz.lesson_id, now)
+    enrollment.last_accessed_at = now
+    _refresh(enrollment)
+    activity_record(
+        user=enrollment.user,
+        activity_type="quiz_attempt",
+        resource_type="quiz",
+        resource_id=quiz.pk,
+        course_id=enrollment.course_id,
+        data={"percent": str(graded.percent), "passed": graded.passed, "number": attempt.number},
+    )
+    return attempt
+
+
+def _refresh(enrollment: Enrollment) -> None:
+    """Recompute the enrollment's aggregates from its rows (the caller holds its lock) and
+    complete it when every lesson is done."""
+    done = enrollment.lesson_progress.filter(completed_at__isnull=False).count()
+    best_per_quiz = (
+        QuizAttempt.objects.filter(enrollment=enrollment, run=enrollment.run)
+        .values("quiz")
+        .annotate(best=Max("percent"))
+    )
+    average = best_per_quiz.aggregate(avg=Avg("best"))["avg"]
+    enrollment.total_lessons = _lesson_total(enrollment.course_id)
+    enrollment.completed_lessons = min(done, enrollment.total_lessons)
+    enrollment.average_quiz_score = (
+        Decimal(average).quantize(Decimal("0.01"), ROUND_HALF_UP) if average is not None else None
+    )
+    complete = (
+        enrollment.total_lessons > 0
+        and enrollment.completed_lessons == enrollment.total_lessons
+        and enrollment.status == EnrollmentStatus.ACTIVE
+    )
+    if complete:
+        enrollment.progress_percent = HUNDRED
+        enrollment.status = EnrollmentStatus.COMPLETED
+        enrollment.completed_at = timezone.now()
+    elif enrollment.status != EnrollmentStatus.COMPLETED:
+        enrollment.progress_percent = _percent(
+            enrollment.completed_lessons, enrollment.total_lessons
+        )
+    enrollment.save()
+    if complete:
+        _complete(enrollment)
+
+
+def _complete(enrollment: Enrollment) -> None:
+    certificate = certificate_issue(enrollment=enrollment)
+    domain_event_record(
+        aggregate_type="enrollment",
+        aggregate_id=enrollment.pk,
+        event_type="course.completed",
+        data={"course": str(enrollment.course_id), "run": enrollment.run},
+    )
+    activity_record(
+        user=enrollment.user,
+        activity_type="course_completed",
+        resource_type="course",
+        resource_id=enrollment.course_id,
+        course_id=enrollment.course_id,
+        data={"certificate": certificate.code},
+    )
+
+
+def certificate_issue(*, enrollment: Enrollment) -> Certificate:
+    """The enrollment's certificate, issued on first completion (later runs keep it)."""
+    existing = Certificate.objects.filter(enrollment=enrollment).first()
+    if existing is None:
+        course = enrollment.course
+        existing = Certificate.objects.create(
+            enrollment=enrollment,
+            learner_name=enrollment.user.get_full_name(),
+            course_title=course.title,
+            instructor_name=course.instructor.get_full_name(),
+        )
+        domain_event_record(
+            aggregate_type="enrollment",
+            aggregate_id=enrollment.pk,
+            event_type="certificate.issued",
+            data={"code": existing.code},
+        )
+    Enrollment.objects.filter(pk=enrollment.pk).update(certificate_issued=True)
+    enrollment.certificate_issued = True
+    return existing
