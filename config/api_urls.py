@@ -11,5 +11,6 @@ urlpatterns = [
     path("accounts/", include("apps.accounts.api_urls")),
     path("rbac/", include("apps.rbac.api_urls")),
     path("audit/", include(("apps.audit.api_urls", "audit"))),
+    path("content/", include("apps.content.api_urls")),
     re_path(r"^.*$", api_not_found),
 ]

@@ -93,8 +93,6 @@ def _editable_q(user) -> Q:
     if not user_is_eligible(user):
         return Q(pk__in=[])
     scopes = user_permission_scopes(user, "course.edit")
-    if GLOBAL_SCOPE in scopes:
-        return Q()
     course_ids = [scope_id for kind, scope_id in scopes if kind == "course"]
     category_ids = [scope_id for kind, scope_id in scopes if kind == "category"]
     q = Q(instructor=user) | Q(pk__in=course_ids)
@@ -107,7 +105,7 @@ def course_visible_queryset(*, user) -> QuerySet[Course]:
     """Courses `user` may open by link: published public and unlisted ones, plus what they edit
     and, for staff, everything not deleted."""
     queryset = Course.objects.all()
-    if _is_staff(user):
+    if _is_staff(user) or GLOBAL_SCOPE in user_permission_scopes(user, "course.edit"):
         return queryset
     public = Q(
         status=CourseStatus.PUBLISHED, visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED]
