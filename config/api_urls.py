@@ -12,5 +12,6 @@ urlpatterns = [
     path("rbac/", include("apps.rbac.api_urls")),
     path("audit/", include(("apps.audit.api_urls", "audit"))),
     path("content/", include("apps.content.api_urls")),
+    path("progress/", include("apps.progress.api_urls")),
     re_path(r"^.*$", api_not_found),
 ]
