@@ -8,6 +8,8 @@ urlpatterns = [
     path("accounts/", include("apps.accounts.urls")),
     path("api/v1/", include(("config.api_urls", "api"), namespace="api")),
     re_path(r"^api/", api_not_found),
+    path("", include("apps.progress.urls")),
+    path("", include("apps.content.urls")),
     path("", include("apps.core.urls")),
 ]
 

@@ -1,0 +1,259 @@
+"""Learner and teacher pages: my learning, course outline and enroll, lesson player, quizzes,
+certificates; roster and gradebook (with a streamed CSV)."""
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.content.models import Course, InteractiveContent, Lesson
+from apps.content.selectors import course_visible_queryset
+from apps.core.exceptions import DomainError
+from apps.progress import selectors, services
+from apps.progress.models import EnrollmentStatus
+from apps.rbac.selectors import user_has_permission
+
+
+def _course(request: HttpRequest, slug: str) -> Course:
+    return get_object_or_404(
+        course_visible_queryset(user=request.user).select_related("instructor"), slug=slug
+    )
+
+
+@login_required
+@require_GET
+def my_learning(request: HttpRequest) -> HttpResponse:
+    enrollments = selectors.my_enrollments(user=request.user)
+    return render(request, "progress/my_learning.html", {"enrollments": enrollments})
+
+
+@require_GET
+def course_outline(request: HttpRequest, slug: str) -> HttpResponse:
+    course = _course(request, slug)
+    enrollment = (
+        selectors.enrollment_for(user=request.user, course=course)
+        if request.user.is_authenticated
+        else None
+    )
+    outline = selectors.course_outline(course=course, enrollment=enrollment)
+    return render(
+        request,
+        "progress/outline.html",
+        {"outline": outline, "course": course, "enrollment": enrollment},
+    )
+
+
+@login_required
+@require_POST
+def enroll(request: HttpRequest, slug: str) -> HttpResponse:
+    course = _course(request, slug)
+    try:
+        services.enrollment_create(user=request.user, course=course)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"You are enrolled in “{course.title}”.")
+    return redirect("progress:outline", slug=slug)
+
+
+@login_required
+@require_POST
+def drop(request: HttpRequest, slug: str) -> HttpResponse:
+    course = _course(request, slug)
+    enrollment = selectors.enrollment_for(user=request.user, course=course)
+    if enrollment is None:
+        raise Http404
+    try:
+        services.enrollment_drop(enrollment=enrollment)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"You left “{course.title}”. Your progress is kept.")
+    return redirect("progress:outline", slug=slug)
+
+
+@login_required
+@require_POST
+def reset(request: HttpRequest, slug: str) -> HttpResponse:
+    course = _course(request, slug)
+    enrollment = selectors.enrollment_for(user=request.user, course=course)
+    if enrollment is None:
+        raise Http404
+    try:
+        services.enrollment_reset(enrollment=enrollment)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Progress reset: the course starts again.")
+    return redirect("progress:outline", slug=slug)
+
+
+def _learning(request: HttpRequest, slug: str, lesson_id):
+    course = _course(request, slug)
+    enrollment = selectors.enrollment_for(user=request.user, course=course)
+    if enrollment is None or enrollment.status == EnrollmentStatus.DROPPED:
+        messages.info(request, "Enroll to open the lessons of this course.")
+        return course, None, None, redirect("progress:outline", slug=slug)
+    lesson = get_object_or_404(
+        Lesson.objects.select_related("module"), pk=lesson_id, module__course=course
+    )
+    return course, enrollment, lesson, None
+
+
+@login_required
+@require_GET
+def lesson_player(request: HttpRequest, slug: str, lesson_id) -> HttpResponse:
+    course, enrollment, lesson, early = _learning(request, slug, lesson_id)
+    if early:
+        return early
+    outline = selectors.course_outline(course=course, enrollment=enrollment)
+    state = next((s for m in outline.modules for s in m.lessons if s.lesson.pk == lesson.pk), None)
+    if state is not None and state.state == "locked":
+        messages.error(request, "This lesson is locked: " + " ".join(state.unmet))
+        return redirect("progress:outline", slug=slug)
+    quiz = InteractiveContent.objects.filter(lesson=lesson, content_type="quiz").first()
+    return render(
+        request,
+        "progress/lesson.html",
+        {
+            "course": course,
+            "enrollment": enrollment,
+            "lesson": lesson,
+            "state": state,
+            "outline": outline,
+            "quiz": quiz,
+            "active": enrollment.status == EnrollmentStatus.ACTIVE,
+        },
+    )
+
+
+def _answers_from(post, quiz: InteractiveContent) -> dict:
+    answers = {}
+    for question in quiz.questions:
+        key = f"q-{question['id']}"
+        if question["type"] == "multiple_choice":
+            values = post.getlist(key)
+            if values:
+                answers[question["id"]] = values
+        elif question["type"] == "true_false":
+            if post.get(key) in ("true", "false"):
+                answers[question["id"]] = post[key] == "true"
+        elif post.get(key, "").strip():
+            answers[question["id"]] = post[key]
+    return answers
+
+
+@login_required
+@require_POST
+def quiz_submit(request: HttpRequest, slug: str, lesson_id) -> HttpResponse:
+    course, enrollment, lesson, early = _learning(request, slug, lesson_id)
+    if early:
+        return early
+    quiz = get_object_or_404(InteractiveContent, lesson=lesson, content_type="quiz")
+    try:
+        attempt = services.quiz_attempt_submit(
+            enrollment=enrollment, quiz_id=quiz.pk, answers=_answers_from(request.POST, quiz)
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("progress:lesson", slug=slug, lesson_id=lesson.pk)
+    enrollment.refresh_from_db()
+    return render(
+        request,
+        "progress/quiz_result.html",
+        {
+            "course": course,
+            "lesson": lesson,
+            "quiz": quiz,
+            "attempt": attempt,
+            "enrollment": enrollment,
+            "feedback": [(q, attempt.results.get(q["id"], {})) for q in quiz.questions],
+        },
+    )
+
+
+@require_GET
+def certificate(request: HttpRequest, code: str) -> HttpResponse:
+    found = selectors.certificate_by_code(code=code)
+    if found is None:
+        return render(request, "progress/certificate_invalid.html", {"code": code}, status=404)
+    return render(request, "progress/certificate.html", {"certificate": found})
+
+
+def _teaching(request: HttpRequest, slug: str) -> Course:
+    course = get_object_or_404(Course.objects.select_related("category"), slug=slug)
+    user = request.user
+    if not (
+        course.instructor_id == user.pk or user_has_permission(user, "enrollment.view", course)
+    ):
+        raise Http404
+    return course
+
+
+@login_required
+@require_GET
+def roster(request: HttpRequest, slug: str) -> HttpResponse:
+    course = _teaching(request, slug)
+    page = Paginator(selectors.roster(course=course), 50).get_page(request.GET.get("page"))
+    return render(request, "progress/roster.html", {"course": course, "page": page})
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@login_required
+@require_GET
+def gradebook(request: HttpRequest, slug: str) -> HttpResponse:
+    course = _teaching(request, slug)
+    if request.GET.get("format") == "csv":
+        return _gradebook_csv(course)
+    page = Paginator(selectors.roster(course=course), 50).get_page(request.GET.get("page"))
+    lessons, rows = selectors.gradebook(course=course, enrollments=list(page.object_list))
+    return render(
+        request,
+        "progress/gradebook.html",
+        {"course": course, "page": page, "lessons": lessons, "rows": rows},
+    )
+
+
+def _gradebook_csv(course: Course) -> StreamingHttpResponse:
+    """The whole gradebook, streamed in chunks of 500 learners (a constant query count each)."""
+    writer = csv.writer(_Echo())
+
+    def lines():
+        enrollments = list(selectors.roster(course=course))
+        lessons, _ = selectors.gradebook(course=course, enrollments=[])
+        yield writer.writerow(
+            ["email", "name", "status", "progress %", *[lesson.title for lesson in lessons]]
+        )
+        for start in range(0, len(enrollments), 500):
+            _, rows = selectors.gradebook(
+                course=course, enrollments=enrollments[start : start + 500]
+            )
+            for row in rows:
+                user = row.enrollment.user
+                cells = [
+                    ""
+                    if cell["progress"] is None and cell["quiz"] is None
+                    else (cell["quiz"] if cell["quiz"] is not None else cell["progress"])
+                    for cell in row.cells
+                ]
+                yield writer.writerow(
+                    [
+                        user.email,
+                        user.get_full_name(),
+                        row.enrollment.status,
+                        row.enrollment.progress_percent,
+                        *cells,
+                    ]
+                )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="gradebook-{course.slug}.csv"'
+    return response
