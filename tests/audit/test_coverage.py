@@ -21,6 +21,9 @@ UNTRACKED = {
     "audit.ArchivedPartition": "records archive runs; written only by the retention task",
     "audit.AuditEvent": "a read model of the trail",
     "progress.Activity": "is itself an append-only record (the activity stream)",
+    "assistants.MemoryInteraction": "high-volume usage log of memories, append-only, trimmed",
+    "assistants.Message": "append-only chat log; personal data that retirement must remove",
+    "assistants.UsageRecord": "append-only usage register, one row per provider call",
 }
 
 

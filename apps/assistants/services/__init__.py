@@ -1,0 +1,2 @@
+"""Writes owned by assistants, by topic: memories (and recall, expiry, retirement), chat turns,
+lesson-plan drafts."""
