@@ -469,7 +469,9 @@ def module_reorder(*, actor, course: Course, module_ids: Sequence[UUID]) -> list
     return sorted(modules, key=lambda m: m.position)
 
 
-def _unlock_errors(lesson: Lesson, conditions) -> list[str]:
+def lesson_unlock_errors(lesson: Lesson, conditions) -> list[str]:
+    """Messages for every malformed unlock condition or one naming another course's lesson or
+    quiz (empty when all is well)."""
     messages = schema_errors(UNLOCK_CONDITIONS_SCHEMA, conditions)
     if messages:
         return messages
@@ -509,7 +511,7 @@ def _lesson_validate(lesson: Lesson) -> None:
         _full_clean(lesson)
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    unlock = _unlock_errors(lesson, lesson.unlock_conditions)
+    unlock = lesson_unlock_errors(lesson, lesson.unlock_conditions)
     if unlock:
         errors["unlock_conditions"] = unlock
     if errors:
