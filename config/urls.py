@@ -10,7 +10,6 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
     path("", include("apps.progress.urls")),
     path("", include("apps.content.urls")),
-    path("", include("apps.content.urls")),
     path("", include("apps.core.urls")),
 ]
 
