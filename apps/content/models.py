@@ -1,7 +1,7 @@
 """Subject categories, courses, modules, lessons, interactive content and teacher lesson plans.
 
 Tables live in the `content` PostgreSQL schema (db_table = 'content"."<table>'), their history in
-`audit`. The database guards every rule the services check (docs/adr/0008-content.md): CHECKs,
+`audit`. The database guards every rule the services check (docs/adr/0009-content.md): CHECKs,
 deferrable unique orders, and triggers for the category tree, the course status workflow, the
 search vector and the shapes of the typed JSON columns.
 """
@@ -73,7 +73,7 @@ BEGIN
     NEW.level := parent_level + 1;
     RETURN NEW;
 END;
-"""  # noqa: S608 (built from constants, no input)
+"""
 
 # Children recompute their path from the (now moved) parent, level by level.
 CATEGORY_CASCADE_SQL = """
@@ -539,7 +539,7 @@ BEGIN
     END LOOP;
     RETURN NEW;
 END;
-"""  # noqa: S608 (built from constants, no input)
+"""
 
 
 @pghistory.track(meta={"db_table": 'audit"."content_lesson_event'})
@@ -722,7 +722,7 @@ BEGIN
     END CASE;
     RETURN NEW;
 END;
-"""  # noqa: S608 (built from constants, no input)
+"""
 
 
 class ContentType(models.TextChoices):
@@ -916,7 +916,7 @@ IF NOT EXISTS (
 }
 END IF;
 RETURN NEW;
-"""  # noqa: S608 (built from constants, no input)
+"""
 
 
 @pghistory.track(meta={"db_table": 'audit"."content_objective_question_event'})

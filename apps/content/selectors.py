@@ -1,6 +1,6 @@
 """Reads owned by content: the catalog and its search, course pages, syllabus, lesson plans.
 
-Visibility (docs/adr/0008-content.md): everyone sees published public courses; unlisted ones only
+Visibility (docs/adr/0009-content.md): everyone sees published public courses; unlisted ones only
 by link (never in lists); private and unpublished ones only their editors and staff (enrolled
 learners join in with issue 5). Preview lessons of a visible course are open to all.
 """
