@@ -13,5 +13,6 @@ urlpatterns = [
     path("audit/", include(("apps.audit.api_urls", "audit"))),
     path("content/", include("apps.content.api_urls")),
     path("progress/", include("apps.progress.api_urls")),
+    path("assistants/", include("apps.assistants.api_urls")),
     re_path(r"^.*$", api_not_found),
 ]
