@@ -10,6 +10,7 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
     path("", include("apps.progress.urls")),
     path("", include("apps.content.urls")),
+    path("assistants/", include("apps.assistants.urls")),
     path("", include("apps.core.urls")),
 ]
 
