@@ -18,6 +18,7 @@ from apps.content.services import (
     module_create,
 )
 from apps.demo import catalog
+from apps.demo.assistants import demo_assistants_seed
 from apps.demo.data import DEMO_BACKUP_CODES, DEMO_ROLES, DEMO_TOTP_KEY_HEX, DEMO_USERS
 from apps.rbac.models import Role
 from apps.rbac.services import grant_ensure, rbac_builtin_sync
@@ -43,6 +44,7 @@ def demo_seed() -> dict[str, int]:
     counts["created"] += demo_catalog_seed(
         admin=users["admin@lyceum.test"], teacher=users["teacher@lyceum.test"]
     )
+    counts["created"] += demo_assistants_seed(users=users)
     return counts
 
 
