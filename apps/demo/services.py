@@ -20,6 +20,7 @@ from apps.content.services import (
 from apps.demo import catalog
 from apps.demo.assistants import demo_assistants_seed
 from apps.demo.data import DEMO_BACKUP_CODES, DEMO_ROLES, DEMO_TOTP_KEY_HEX, DEMO_USERS
+from apps.demo.learning import demo_learning_seed
 from apps.rbac.models import Role
 from apps.rbac.services import grant_ensure, rbac_builtin_sync
 
@@ -45,6 +46,7 @@ def demo_seed() -> dict[str, int]:
         admin=users["admin@lyceum.test"], teacher=users["teacher@lyceum.test"]
     )
     counts["created"] += demo_assistants_seed(users=users)
+    counts["created"] += demo_learning_seed(student=users["student@lyceum.test"])
     return counts
 
 
