@@ -1,7 +1,7 @@
 """Assistant profiles and capabilities, per-user memories, conversations and the usage register.
 
 Tables live in the `assistants` PostgreSQL schema (db_table = 'assistants"."<table>'). The
-database guards the ranges the services check (docs/adr/0009-assistants.md): model parameters,
+database guards the ranges the services check (docs/adr/0010-assistants.md): model parameters,
 importance/confidence, non-empty texts, JSON shapes; memory search columns are kept by triggers.
 Memory texts and chat messages are personal data: they stay out of the audit trail, so that
 forgetting and retirement really remove them.

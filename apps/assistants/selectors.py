@@ -19,9 +19,10 @@ from apps.assistants.models import (
     UserMemory,
 )
 from apps.assistants.providers.base import LessonHit, PlanTemplate
-from apps.content.models import Course, CourseStatus, Lesson, LessonPlan
+from apps.content.models import Course, CoursePrerequisite, CourseStatus, Lesson, LessonPlan
 from apps.content.selectors import course_visible_queryset
 from apps.core.exceptions import NotFoundError
+from apps.progress.models import Enrollment, EnrollmentStatus
 
 WORD_RE = re.compile(r"[^\W_]{3,}", re.UNICODE)
 
@@ -197,23 +198,55 @@ class Recommendation:
 
 
 def _recommendable(user) -> QuerySet[Course]:
+    """Published courses `user` may see, does not teach and is not enrolled in."""
     return (
         course_visible_queryset(user=user)
         .filter(status=CourseStatus.PUBLISHED)
         .exclude(instructor=user)
+        .exclude(
+            pk__in=Enrollment.objects.filter(user=user)
+            .exclude(status=EnrollmentStatus.DROPPED)
+            .values("course_id")
+        )
         .select_related("category")
     )
+
+
+def _after_completed(user, seen: set) -> list[Recommendation]:
+    """Courses whose prerequisite the person completed."""
+    completed = dict(
+        Enrollment.objects.filter(user=user, status=EnrollmentStatus.COMPLETED).values_list(
+            "course_id", "course__title"
+        )
+    )
+    if not completed:
+        return []
+    links = dict(
+        CoursePrerequisite.objects.filter(prerequisite_id__in=completed).values_list(
+            "course_id", "prerequisite_id"
+        )
+    )
+    found = []
+    for course in _recommendable(user).filter(pk__in=links).order_by("title"):
+        seen.add(course.pk)
+        found.append(
+            Recommendation(
+                course=course,
+                reason=f"Because you completed {completed[links[course.pk]]}",
+            )
+        )
+    return found
 
 
 def recommendations_for(*, user, limit: int = 5) -> list[Recommendation]:
     """Courses to take next, each with the reason.
 
-    From the person's memories (courses matching what they told an assistant), then from the
-    subjects of the assistants they use. Progress (completed lessons) is not used yet: the
-    progress app has no records to read (issue 5).
+    First courses that follow one the person completed (its prerequisite), then courses
+    matching what they told an assistant, then courses in the subjects of the assistants they
+    use. Courses they teach or are enrolled in are left out.
     """
-    found: list[Recommendation] = []
     seen: set = set()
+    found: list[Recommendation] = _after_completed(user, seen)
     memories = list(
         memory_list(user=user)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))

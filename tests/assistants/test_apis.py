@@ -4,9 +4,12 @@ import uuid
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.assistants.models import Conversation, Message, UsageRecord, UserMemory
 from apps.assistants.services.memories import memory_create
+from apps.content.models import CoursePrerequisite
+from apps.progress.models import Enrollment
 from tests.accounts.factories import UserFactory
 from tests.assistants.conftest import with_role
 from tests.assistants.factories import CapabilityFactory, MemoryFactory, ProfileFactory
@@ -167,3 +170,20 @@ def test_a_person_without_assistant_use_is_refused(api_client, profile):
 def test_staff_role_holder_can_chat(api_client, profile):
     api_client.force_authenticate(with_role(UserFactory(), "administrator"))
     assert api_client.post(url("chat", profile_id=profile.pk), {"message": "Hi"}).status_code == 200
+
+
+def test_recommendations_follow_completed_courses(client, student):
+    basics = published(CourseFactory(title="Algebra basics"))
+    next_course = published(CourseFactory(title="Algebra II"))
+    CoursePrerequisite.objects.create(course=next_course, prerequisite=basics)
+    Enrollment.objects.create(
+        user=student,
+        course=basics,
+        status="completed",
+        progress_percent=100,
+        completed_at=timezone.now(),
+    )
+    body = client.get(url("recommendations")).json()
+    assert [(r["title"], r["reason"]) for r in body] == [
+        ("Algebra II", "Because you completed Algebra basics")
+    ]

@@ -30,7 +30,7 @@ MAX_CONTENT = 2000
 MAX_TAGS = 10
 RECALL_MAX_LIMIT = 50
 
-# The recall score (docs/adr/0009-assistants.md), each part in [0, 1]:
+# The recall score (docs/adr/0010-assistants.md), each part in [0, 1]:
 #   relevance  = 0.6 * ts_rank(search_vector, any-word query, normalisation 32)
 #              + 0.4 * word_similarity(query, content)            (pg_trgm)
 #   recency    = 0.5 ^ (days since the memory was last changed / ASSISTANT_RECALL_HALF_LIFE_DAYS)
