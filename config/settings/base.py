@@ -195,7 +195,7 @@ AUDIT_RETENTION_MONTHS = env.int("AUDIT_RETENTION_MONTHS", default=24)
 # A worker whose last heartbeat is older than this is reported down by /healthz.
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=120)
 
-# Assistants (docs/adr/0009-assistants.md). "offline" answers from memories and content with no
+# Assistants (docs/adr/0010-assistants.md). "offline" answers from memories and content with no
 # network; "openai" calls an OpenAI-compatible chat-completions API (a profile may choose).
 ASSISTANT_PROVIDER = env("ASSISTANT_PROVIDER", default="offline")
 ASSISTANT_OPENAI_BASE_URL = env("ASSISTANT_OPENAI_BASE_URL", default="https://api.openai.com/v1")
