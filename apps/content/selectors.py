@@ -110,7 +110,18 @@ def course_visible_queryset(*, user) -> QuerySet[Course]:
     public = Q(
         status=CourseStatus.PUBLISHED, visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED]
     )
-    return queryset.filter(public | _editable_q(user))
+    visible = public | _editable_q(user)
+    if getattr(user, "is_authenticated", False):
+        # Private courses open to the learners enrolled in them (progress's reverse relation,
+        # by name: content does not import progress). One enrollment per user and course, so the
+        # join adds no duplicates.
+        visible |= Q(
+            status=CourseStatus.PUBLISHED,
+            visibility=Visibility.PRIVATE,
+            enrollments__user=user,
+            enrollments__status__in=("active", "completed", "suspended"),
+        )
+    return queryset.filter(visible)
 
 
 def _lesson_count():

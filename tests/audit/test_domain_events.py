@@ -161,8 +161,8 @@ def test_the_app_role_can_append_events_and_maintain_partitions(app_role):
 def test_partitions_are_created_ahead_idempotently():
     first = partitions_ensure(months_ahead=6)
     again = partitions_ensure(months_ahead=6)
-    assert first == {"audit.events": 3}
-    assert again == {"audit.events": 0}
+    assert first["audit.events"] == 3  # the migration made this month and 3 ahead
+    assert set(again.values()) == {0}
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_inherits WHERE inhparent = 'audit.events'::regclass"

@@ -249,3 +249,20 @@ def test_history_link_opens_the_objects_events(verified_staff_client):
     )
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_courses_state_as_of_a_past_time_matches_what_it_was():
+    from apps.content.models import Course
+    from tests.content.factories import CourseFactory
+
+    course = CourseFactory(title="First title", max_enrollments=10)
+    first = object_history(obj=course).last().pgh_created_at
+    course.title = "Second title"
+    course.max_enrollments = 20
+    course.save()
+    second = object_history(obj=course).last().pgh_created_at
+    then = object_as_of(model=Course, pk=course.pk, at=first)
+    now = object_as_of(model=Course, pk=course.pk, at=second)
+    assert (then.title, then.max_enrollments) == ("First title", 10)
+    assert (now.title, now.max_enrollments) == ("Second title", 20)

@@ -97,3 +97,14 @@ def test_my_learning_lists_enrollments(client, learner, course):
     client.force_login(learner)
     page = client.get("/learn/")
     assert page.content.count(b'data-testid="enrollment"') == 1
+
+
+def test_private_courses_open_to_their_enrolled_learners_only(client, learner, course):
+    course.visibility = "private"
+    course.save()
+    client.force_login(learner)
+    assert client.get(f"/courses/{course.slug}/").status_code == 404
+    # Staff enroll learners in private courses (the bulk enrollment of the integrator issue).
+    Enrollment.objects.create(user=learner, course=course, status="active", total_lessons=4)
+    assert client.get(f"/courses/{course.slug}/").status_code == 200
+    assert client.get(f"/learn/{course.slug}/").status_code == 200
