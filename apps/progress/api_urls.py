@@ -21,5 +21,10 @@ urlpatterns = [
     ),
     path("courses/<uuid:course_id>/roster/", apis.RosterApi.as_view(), name="roster"),
     path("courses/<uuid:course_id>/gradebook/", apis.GradebookApi.as_view(), name="gradebook"),
+    path(
+        "courses/<uuid:course_id>/learners/<uuid:user_id>/",
+        apis.LearnerProgressApi.as_view(),
+        name="learner",
+    ),
     path("certificates/<str:code>/", apis.CertificateVerifyApi.as_view(), name="certificate"),
 ]

@@ -254,6 +254,23 @@ class GradebookApi(APIView):
         )
 
 
+class LearnerProgressApi(APIView):
+    """One learner's progress in the course, for the course's teachers."""
+
+    @extend_schema(
+        responses=EnrollmentDetailApi.OutputSerializer, operation_id="learner_progress_retrieve"
+    )
+    def get(self, request, course_id, user_id):
+        course = _teaching_course(request, course_id)
+        enrollment = get_object_or_404(
+            selectors.roster(course=course).select_related("course"), user_id=user_id
+        )
+        outline = selectors.course_outline(course=course, enrollment=enrollment)
+        return Response(
+            EnrollmentDetailApi.OutputSerializer(enrollment, context={"outline": outline}).data
+        )
+
+
 class CertificateVerifyApi(APIView):
     """Public: is this certificate code genuine, and what does it certify?"""
 

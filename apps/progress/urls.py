@@ -15,4 +15,5 @@ urlpatterns = [
     path("certificates/<str:code>/", views.certificate, name="certificate"),
     path("teach/<slug:slug>/roster/", views.roster, name="roster"),
     path("teach/<slug:slug>/gradebook/", views.gradebook, name="gradebook"),
+    path("teach/<slug:slug>/learners/<uuid:user_id>/", views.learner_detail, name="learner"),
 ]

@@ -202,6 +202,26 @@ def roster(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "progress/roster.html", {"course": course, "page": page})
 
 
+@login_required
+@require_GET
+def learner_detail(request: HttpRequest, slug: str, user_id) -> HttpResponse:
+    """One learner's outline as their teacher sees it, with quiz attempts."""
+    course = _teaching(request, slug)
+    enrollment = get_object_or_404(selectors.roster(course=course), user_id=user_id)
+    outline = selectors.course_outline(course=course, enrollment=enrollment)
+    attempts = enrollment.attempts.select_related("quiz").order_by("-created_at")
+    return render(
+        request,
+        "progress/learner.html",
+        {
+            "course": course,
+            "enrollment": enrollment,
+            "outline": outline,
+            "attempts": attempts,
+        },
+    )
+
+
 class _Echo:
     def write(self, value):
         return value

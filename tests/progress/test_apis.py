@@ -118,3 +118,12 @@ def test_gradebook_runs_a_constant_number_of_queries(
         )
     with django_assert_max_num_queries(len(small.captured_queries)):
         api_client.get(f"{BASE}/courses/{course.pk}/gradebook/")
+
+
+def test_learner_progress_for_the_instructor(api_client, learner, course):
+    services.enrollment_create(user=learner, course=course)
+    api_client.force_authenticate(course.instructor)
+    body = api_client.get(f"{BASE}/courses/{course.pk}/learners/{learner.pk}/").json()
+    assert body["status"] == "active" and len(body["outline"]) == 2
+    api_client.force_authenticate(learner)
+    assert api_client.get(f"{BASE}/courses/{course.pk}/learners/{learner.pk}/").status_code == 403

@@ -108,3 +108,31 @@ def test_private_courses_open_to_their_enrolled_learners_only(client, learner, c
     Enrollment.objects.create(user=learner, course=course, status="active", total_lessons=4)
     assert client.get(f"/courses/{course.slug}/").status_code == 200
     assert client.get(f"/learn/{course.slug}/").status_code == 200
+
+
+def test_teacher_sees_one_learners_detail(client, learner, course):
+    enrollment = services.enrollment_create(user=learner, course=course)
+    services.quiz_attempt_submit(enrollment=enrollment, quiz_id=course.test_quiz.pk, answers={})
+    client.force_login(course.instructor)
+    page = client.get(f"/teach/{course.slug}/learners/{learner.pk}/")
+    assert page.status_code == 200
+    assert "0%" in page.content.decode() and course.test_quiz.title in page.content.decode()
+    client.force_login(UserFactory())
+    assert client.get(f"/teach/{course.slug}/learners/{learner.pk}/").status_code == 404
+
+
+def test_gradebook_page_runs_a_constant_number_of_queries(
+    client, course, django_assert_max_num_queries
+):
+    client.force_login(course.instructor)
+    services.enrollment_create(user=UserFactory(), course=course)
+    with django_assert_max_num_queries(30) as small:
+        client.get(f"/teach/{course.slug}/gradebook/")
+    for _ in range(15):
+        enrollment = services.enrollment_create(user=UserFactory(), course=course)
+        services.lesson_progress_record(
+            enrollment=enrollment, lesson_id=course.test_lessons[0].pk, percent=40
+        )
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = client.get(f"/teach/{course.slug}/gradebook/")
+    assert response.content.count(b'data-testid="gradebook-row"') == 16
