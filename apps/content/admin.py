@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.html import format_html
+from guardian.admin import GuardedModelAdminMixin
 
 from apps.content import services
 from apps.content.forms import InteractiveContentAdminForm
@@ -134,7 +135,7 @@ class CourseAdminForm(forms.ModelForm):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(GuardedModelAdminMixin, admin.ModelAdmin):
     form = CourseAdminForm
     list_display = ("title", "status", "visibility", "category", "instructor", "deleted_at")
     list_filter = ("status", "visibility", "level", "access_type", "is_featured")

@@ -49,3 +49,14 @@ def test_users_are_never_hard_deleted_from_admin(verified_staff_client):
     user = UserFactory()
     response = verified_staff_client.get(f"/admin/accounts/user/{user.pk}/delete/")
     assert response.status_code == 403
+
+
+def test_course_admin_manages_guardian_object_permissions(verified_staff_client):
+    from tests.content.factories import CourseFactory
+
+    course = CourseFactory()
+    page = verified_staff_client.get(f"/admin/content/course/{course.pk}/change/")
+    assert f"/admin/content/course/{course.pk}/permissions/" in page.content.decode()
+    response = verified_staff_client.get(f"/admin/content/course/{course.pk}/permissions/")
+    assert response.status_code == 200
+    assert "Object permissions" in response.content.decode()
