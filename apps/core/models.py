@@ -45,3 +45,35 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} @ {self.last_seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class BackupRecord(models.Model):
+    """One run of `manage.py backup`: a pg_dump (custom format) and the roles it needs."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        OK = "ok", "OK"
+        FAILED = "failed", "Failed"
+        PRUNED = "pruned", "Pruned"
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    database = models.CharField(max_length=200)
+    path = models.CharField(max_length=500, blank=True)
+    roles_path = models.CharField(max_length=500, blank=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    roles_sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="ok") | ~models.Q(sha256=""), name="backup_ok_has_sha"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.database} {self.started_at:%Y-%m-%d %H:%M} ({self.status})"

@@ -6,7 +6,9 @@ from datetime import datetime
 import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from apps.core.models import WorkerHeartbeat
 
@@ -67,3 +69,46 @@ def health_worker(*, now: datetime | None = None) -> Check:
 def health_report() -> dict[str, Check]:
     """All health checks by name, database first (the worker check reads the database)."""
     return {"database": health_database(), "redis": health_redis(), "worker": health_worker()}
+
+
+def health_migrations() -> Check:
+    """Whether every migration is applied (a deploy that forgot `migrate` is not ready)."""
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError:
+        return Check(False, "unknown: database unreachable")
+    if pending:
+        names = [f"{m.app_label}.{m.name}" for m, _backwards in pending]
+        return Check(False, f"{len(names)} migration(s) not applied", {"pending": names[:10]})
+    return Check(True, "ok")
+
+
+def health_beat(*, now: datetime | None = None) -> Check:
+    """Whether Celery beat sent a scheduled task recently (its last run of any enabled task)."""
+    now = now or timezone.now()
+    try:
+        last = (
+            PeriodicTask.objects.filter(enabled=True, last_run_at__isnull=False)
+            .order_by("-last_run_at")
+            .values_list("last_run_at", flat=True)
+            .first()
+        )
+    except DatabaseError:
+        return Check(False, "unknown: database unreachable")
+    if last is None:
+        return Check(False, "beat has not run a task yet", {"last_run": None})
+    age = (now - last).total_seconds()
+    extra = {"last_run": last.isoformat(), "age_seconds": round(age, 1)}
+    if age > settings.BEAT_MAX_AGE:
+        return Check(False, f"last beat run {age:.0f}s ago", extra)
+    return Check(True, "ok", extra)
+
+
+def readiness_report() -> dict[str, Check]:
+    """Everything a load balancer should know before sending traffic."""
+    return {
+        **health_report(),
+        "migrations": health_migrations(),
+        "beat": health_beat(),
+    }

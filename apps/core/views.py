@@ -20,7 +20,18 @@ def home(request: HttpRequest) -> HttpResponse:
 @transaction.non_atomic_requests
 def healthz(request: HttpRequest) -> JsonResponse:
     """Database, Redis and worker heartbeat; 503 when any of them is down."""
-    checks = selectors.health_report()
+    return _report(selectors.health_report())
+
+
+@never_cache
+@require_GET
+@transaction.non_atomic_requests
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: database, Redis, worker heartbeat, migrations applied, beat running."""
+    return _report(selectors.readiness_report())
+
+
+def _report(checks) -> JsonResponse:
     healthy = all(check.ok for check in checks.values())
     body = {
         "status": "ok" if healthy else "unavailable",

@@ -190,10 +190,28 @@ ACTIVITY_RETENTION_MONTHS = env.int("ACTIVITY_RETENTION_MONTHS", default=13)
 PROGRESS_MAX_HEARTBEAT_SECONDS = env.int("PROGRESS_MAX_HEARTBEAT_SECONDS", default=600)
 QUIZ_MAX_ATTEMPTS = env.int("QUIZ_MAX_ATTEMPTS", default=3)
 QUIZ_DEFAULT_PASS_SCORE = env.int("QUIZ_DEFAULT_PASS_SCORE", default=70)
+# Billing (docs/adr/0013-billing.md): tax rate per buyer country in basis points (2000 = 20 %),
+# the country assumed when none is given, the payment provider ("manual" works offline), Stripe.
+BILLING_TAX_RATES_BP = env.dict(
+    "BILLING_TAX_RATES_BP", cast={"value": int}, default={"US": 0, "GB": 2000, "DE": 1900, "FR": 2000}
+)
+BILLING_DEFAULT_COUNTRY = env.str("BILLING_DEFAULT_COUNTRY", default="US")
+BILLING_PROVIDER = env.str("BILLING_PROVIDER", default="manual")
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 PARTITION_MONTHS_AHEAD = env.int("PARTITION_MONTHS_AHEAD", default=3)
 AUDIT_RETENTION_MONTHS = env.int("AUDIT_RETENTION_MONTHS", default=24)
+BACKUP_DIR = env.path("BACKUP_DIR", default=BASE_DIR / ".var" / "backups")
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=7)
 # A worker whose last heartbeat is older than this is reported down by /healthz.
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=120)
+# /readyz reports beat down when no scheduled task was sent for this long (heartbeat is 30 s).
+BEAT_MAX_AGE = env.int("BEAT_MAX_AGE", default=180)
+# Analytics (docs/adr/0012-analytics.md): export files are kept this long; a learner with no
+# activity for this many days is "at risk" on the teacher's dashboard.
+ANALYTICS_EXPORT_TTL_HOURS = env.int("ANALYTICS_EXPORT_TTL_HOURS", default=24)
+ANALYTICS_AT_RISK_DAYS = env.int("ANALYTICS_AT_RISK_DAYS", default=7)
 
 # Assistants (docs/adr/0010-assistants.md). "offline" answers from memories and content with no
 # network; "openai" calls an OpenAI-compatible chat-completions API (a profile may choose).
