@@ -193,7 +193,9 @@ QUIZ_DEFAULT_PASS_SCORE = env.int("QUIZ_DEFAULT_PASS_SCORE", default=70)
 # Billing (docs/adr/0013-billing.md): tax rate per buyer country in basis points (2000 = 20 %),
 # the country assumed when none is given, the payment provider ("manual" works offline), Stripe.
 BILLING_TAX_RATES_BP = env.dict(
-    "BILLING_TAX_RATES_BP", cast={"value": int}, default={"US": 0, "GB": 2000, "DE": 1900, "FR": 2000}
+    "BILLING_TAX_RATES_BP",
+    cast={"value": int},
+    default={"US": 0, "GB": 2000, "DE": 1900, "FR": 2000},
 )
 BILLING_DEFAULT_COUNTRY = env.str("BILLING_DEFAULT_COUNTRY", default="US")
 BILLING_PROVIDER = env.str("BILLING_PROVIDER", default="manual")
