@@ -181,6 +181,29 @@ def enrollment_drop(*, enrollment: Enrollment) -> Enrollment:
 
 
 @transaction.atomic
+def enrollment_suspend(*, enrollment: Enrollment, reason: str = "") -> Enrollment:
+    """Suspend an active or completed enrollment (e.g. its payment was refunded): the seat and
+    progress stay, the learner can no longer record progress. Raises ConflictError otherwise."""
+    enrollment = _locked(enrollment)
+    if enrollment.status not in (EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED):
+        raise ConflictError(
+            f"This enrollment is {enrollment.get_status_display().lower()}.",
+            code="not_suspendable",
+        )
+    enrollment.status = EnrollmentStatus.SUSPENDED
+    enrollment.completed_at = None
+    enrollment.certificate_issued = False
+    enrollment.save()
+    domain_event_record(
+        aggregate_type="enrollment",
+        aggregate_id=enrollment.pk,
+        event_type="enrollment.suspended",
+        data={"reason": reason},
+    )
+    return enrollment
+
+
+@transaction.atomic
 def enrollment_reset(*, enrollment: Enrollment) -> Enrollment:
     """Start the course again: a new run with no lesson progress. The previous run stays in the
     audit trail, its quiz attempts stay (with their run), and an issued certificate stays valid.
