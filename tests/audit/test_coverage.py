@@ -25,6 +25,14 @@ UNTRACKED = {
     "assistants.MemoryInteraction": "high-volume usage log of memories, append-only, trimmed",
     "assistants.Message": "append-only chat log; personal data that retirement must remove",
     "assistants.UsageRecord": "append-only usage register, one row per provider call",
+    "analytics.UserActivityDaily": "read model of a materialized view (analytics writes nothing)",
+    "analytics.EnrollmentTrend": "read model of a materialized view",
+    "analytics.CoursePerformance": "read model of a materialized view",
+    "analytics.LessonStatistics": "read model of a materialized view",
+    "analytics.QuizItemStatistics": "read model of a materialized view",
+    "analytics.RevenueSummary": "read model of a materialized view",
+    "analytics.RefreshRun": "append-only record of view refreshes, written by the refresh task",
+    "analytics.ExportJob": "a background job's bookkeeping (status, progress, file); expires",
 }
 
 
