@@ -77,3 +77,29 @@ class BackupRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.database} {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class TaskOutbox(models.Model):
+    """A Celery task to send, written in the transaction that wanted it. Sent after commit; if
+    the broker is down then, the relay task sends it once Redis is back (nothing is lost)."""
+
+    id = models.BigAutoField(primary_key=True)
+    task_name = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(sent_at__isnull=True),
+                name="task_outbox_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} ({'sent' if self.sent_at else 'pending'})"

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import transaction
 
 from apps.core import partitions, services
+from apps.core.models import TaskOutbox
 
 
 @shared_task(name="core.tasks.heartbeat", ignore_result=True)
@@ -16,9 +17,17 @@ def heartbeat() -> None:
 
 
 def enqueue_on_commit(task, *args, **kwargs) -> None:
-    """Send `task` once the current transaction commits (requests are atomic), never if it rolls
-    back. Outside a transaction it is sent at once."""
-    transaction.on_commit(lambda: task.delay(*args, **kwargs))
+    """Send `task` once the current transaction commits, never if it rolls back, and never lose
+    it: the wish is stored in the same transaction (TaskOutbox) and relayed later if the broker
+    is unreachable at commit. Tasks sent this way must be idempotent (a relay may repeat one)."""
+    entry = TaskOutbox.objects.create(task_name=task.name, args=list(args), kwargs=kwargs)
+    transaction.on_commit(lambda: services.outbox_send(entry_id=entry.pk))
+
+
+@shared_task(name="core.tasks.outbox_relay")
+def outbox_relay() -> int:
+    """Beat: send the tasks whose sending failed (the broker was down). Returns how many."""
+    return services.outbox_relay()
 
 
 @shared_task(name="core.tasks.partitions_ensure")

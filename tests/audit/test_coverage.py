@@ -16,6 +16,7 @@ SECRET_WORDS = ("password", "secret", "token", "otp", "key_", "encrypted")
 UNTRACKED = {
     "core.WorkerHeartbeat": "liveness bookkeeping, rewritten every 30 s",
     "core.BackupRecord": "operations log written only by the backup command",
+    "core.TaskOutbox": "a delivery queue for Celery tasks, not a record users change",
     "audit.DomainEvent": "is itself the record (append-only)",
     "audit.DomainEventEntry": "a read model of audit.events",
     "audit.AggregateVersion": "a counter of domain event versions",

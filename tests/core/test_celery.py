@@ -6,34 +6,36 @@ import time
 import pytest
 from django.db import transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
+from kombu.exceptions import OperationalError
 
-from apps.core.models import WorkerHeartbeat
+from apps.core.models import TaskOutbox, WorkerHeartbeat
+from apps.core.services import outbox_relay
 from apps.core.tasks import enqueue_on_commit, heartbeat
 from config.celery import app as celery_app
 from tests.conftest import BASE_DIR, subprocess_env
 
 
-@pytest.fixture
-def eager_celery():
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
+def queued(redis_client) -> int:
+    """Messages waiting in the default Celery queue of the test Redis database."""
+    return redis_client.llen("celery")
 
 
 @pytest.mark.django_db
-def test_a_task_enqueued_in_a_transaction_runs_only_after_commit(
-    eager_celery, django_capture_on_commit_callbacks
+def test_a_task_enqueued_in_a_transaction_is_sent_only_after_commit(
+    redis_client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
         enqueue_on_commit(heartbeat)
-        assert not WorkerHeartbeat.objects.exists()
+        assert queued(redis_client) == 0
+        assert TaskOutbox.objects.get().sent_at is None
     assert len(callbacks) == 1
-    assert WorkerHeartbeat.objects.count() == 1
+    assert queued(redis_client) == 1
+    assert TaskOutbox.objects.get().sent_at is not None
 
 
 @pytest.mark.django_db
 def test_a_rolled_back_transaction_enqueues_nothing(
-    eager_celery, django_capture_on_commit_callbacks
+    redis_client, django_capture_on_commit_callbacks
 ):
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
@@ -43,7 +45,26 @@ def test_a_rolled_back_transaction_enqueues_nothing(
         enqueue_on_commit(heartbeat)
         raise RuntimeError("abort")
     assert callbacks == []
-    assert not WorkerHeartbeat.objects.exists()
+    assert queued(redis_client) == 0
+    assert not TaskOutbox.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_task_is_kept_while_the_broker_is_down_and_relayed_later(
+    redis_client, django_capture_on_commit_callbacks, monkeypatch
+):
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to redis: Connection refused")
+
+    monkeypatch.setattr(celery_app, "send_task", broker_down)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        enqueue_on_commit(heartbeat)
+    entry = TaskOutbox.objects.get()
+    assert entry.sent_at is None and entry.attempts == 1 and "refused" in entry.last_error
+    monkeypatch.undo()  # Redis is back
+    assert outbox_relay(older_than_seconds=0) == 1
+    assert queued(redis_client) == 1
+    assert outbox_relay(older_than_seconds=0) == 0  # sent once, not twice
 
 
 def _celery(*args: str) -> subprocess.Popen:
@@ -100,3 +121,14 @@ def test_real_worker_runs_the_task_beat_schedules(redis_client):
     # One beat comes from the worker announcing itself; the others were scheduled by beat.
     assert beats >= 3, f"worker log:\n{worker_log[-3000:]}\nbeat log:\n{beat_log[-3000:]}"
     assert "Sending due task test: heartbeat every second" in beat_log
+
+
+@pytest.mark.django_db
+def test_every_scheduled_task_exists():
+    from django_celery_beat.models import PeriodicTask
+
+    celery_app.loader.import_default_modules()  # what a worker does at start: autodiscovery
+    registered = set(celery_app.tasks)
+    scheduled = set(PeriodicTask.objects.values_list("task", flat=True))
+    assert scheduled, "migrations schedule the periodic tasks"
+    assert scheduled <= registered, scheduled - registered
