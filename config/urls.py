@@ -11,6 +11,8 @@ urlpatterns = [
     path("", include("apps.progress.urls")),
     path("", include("apps.content.urls")),
     path("assistants/", include("apps.assistants.urls")),
+    path("analytics/", include("apps.analytics.urls")),
+    path("billing/", include("apps.billing.urls")),
     path("", include("apps.core.urls")),
 ]
 
