@@ -136,6 +136,8 @@ def quote(*, user, course: Course, coupon_code: str = "", country: str | None = 
     Raises DomainError (not for sale, coupon refused, currency mismatch, zero total) or
     NotFoundError (unknown coupon).
     """
+    if course.access_type == AccessType.SUBSCRIPTION:
+        raise DomainError("This course comes with a subscription plan.", code="subscription_only")
     if course.access_type != AccessType.PAID or course.status != CourseStatus.PUBLISHED:
         raise DomainError("This course is not for sale.", code="not_for_sale")
     coupon = None

@@ -1,0 +1,163 @@
+"""Billing admin: orders (lines inline; mark paid for the manual provider; refund in full),
+payments, refunds, invoices, coupons, plans, subscriptions, and a revenue report."""
+
+import uuid
+
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.urls import path
+
+from apps.billing import selectors, services
+from apps.billing.models import (
+    Coupon,
+    Invoice,
+    Order,
+    OrderLine,
+    Payment,
+    Plan,
+    Refund,
+    Subscription,
+)
+from apps.core.exceptions import DomainError
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    can_delete = False
+    readonly_fields = ("course", "description", "amount_minor")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    extra = 0
+    can_delete = False
+    fields = ("provider", "provider_reference", "amount_minor", "currency", "status", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "user",
+        "status",
+        "total_minor",
+        "currency",
+        "refunded_minor",
+        "created_at",
+    )
+    list_filter = ("status", "currency", "provider")
+    search_fields = ("id", "user__email", "provider_reference")
+    readonly_fields = [f.name for f in Order._meta.fields]
+    inlines = [OrderLineInline, PaymentInline]
+    actions = ["mark_paid", "refund_in_full"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Mark paid (manual provider: payment received)")
+    def mark_paid(self, request, queryset):
+        for order in queryset:
+            try:
+                services.order_pay(
+                    order=order,
+                    provider="manual",
+                    idempotency_key=f"manual:{order.pk}:{uuid.uuid4()}",
+                    actor=request.user,
+                )
+            except DomainError as error:
+                self.message_user(request, f"{order}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{order}: paid, enrolled and invoiced.")
+
+    @admin.action(description="Refund in full (suspends the paid enrollment)")
+    def refund_in_full(self, request, queryset):
+        for order in queryset:
+            try:
+                services.refund_create(order=order, reason="admin refund", actor=request.user)
+            except DomainError as error:
+                self.message_user(request, f"{order}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{order}: refunded.")
+
+    def get_urls(self):
+        report = path(
+            "revenue/", self.admin_site.admin_view(self.revenue_view), name="billing_revenue"
+        )
+        return [report, *super().get_urls()]
+
+    def revenue_view(self, request):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Revenue by month",
+            "rows": selectors.revenue_by_month(),
+        }
+        return TemplateResponse(request, "billing/admin_revenue.html", context)
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    list_display = ("order", "provider", "provider_reference", "amount_minor", "currency", "status")
+    list_filter = ("provider", "status")
+    search_fields = ("provider_reference", "idempotency_key", "order__id")
+    readonly_fields = [f.name for f in Payment._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Refund)
+class RefundAdmin(admin.ModelAdmin):
+    list_display = ("order", "amount_minor", "reason", "created_by", "created_at")
+    readonly_fields = [f.name for f in Refund._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "billed_to_email", "total_minor", "currency", "issued_at")
+    search_fields = ("billed_to_email", "number")
+    list_filter = ("year",)
+    readonly_fields = [f.name for f in Invoice._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Coupon)
+class CouponAdmin(admin.ModelAdmin):
+    list_display = ("code", "kind", "label", "times_redeemed", "max_redemptions", "valid_until")
+    list_filter = ("kind", "is_active")
+    search_fields = ("code",)
+    filter_horizontal = ("courses", "plans")
+    readonly_fields = ("times_redeemed",)
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ("name", "interval", "price_minor", "currency", "trial_days", "is_active")
+    prepopulated_fields = {"slug": ("name",)}
+    filter_horizontal = ("courses", "categories")
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("user", "plan", "status", "current_period_end", "cancel_at_period_end")
+    list_filter = ("status", "plan")
+    search_fields = ("user__email",)
+    raw_id_fields = ("user",)

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from apps.billing import apis
+
+app_name = "billing"
+
+urlpatterns = [
+    path("plans/", apis.PlanListApi.as_view(), name="plans"),
+    path("quote/", apis.QuoteApi.as_view(), name="quote"),
+    path("orders/", apis.OrderListApi.as_view(), name="orders"),
+    path("orders/<uuid:order_id>/", apis.OrderDetailApi.as_view(), name="order"),
+    path("subscription/", apis.SubscriptionApi.as_view(), name="subscription"),
+]

@@ -1,0 +1,190 @@
+"""Billing API: plans, quotes (apply a coupon), my orders (create, list, detail), my
+subscription, and the payment provider's webhook."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.billing import selectors, services
+from apps.billing.models import Plan
+from apps.content.selectors import course_visible_queryset
+from apps.core.api.pagination import PageNumberPagination
+from apps.core.exceptions import NotFoundError
+
+
+class PlanOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    interval = serializers.CharField()
+    price_minor = serializers.IntegerField()
+    currency = serializers.CharField()
+    trial_days = serializers.IntegerField()
+
+
+class OrderOutput(serializers.Serializer):
+    class LineOutput(serializers.Serializer):
+        course = serializers.UUIDField(source="course_id")
+        description = serializers.CharField()
+        amount_minor = serializers.IntegerField()
+
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    currency = serializers.CharField()
+    subtotal_minor = serializers.IntegerField()
+    discount_minor = serializers.IntegerField()
+    tax_country = serializers.CharField()
+    tax_rate_bp = serializers.IntegerField()
+    tax_minor = serializers.IntegerField()
+    total_minor = serializers.IntegerField()
+    refunded_minor = serializers.IntegerField()
+    provider = serializers.CharField()
+    lines = LineOutput(many=True, source="lines.all")
+    invoice_number = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+
+    def get_invoice_number(self, order) -> str | None:
+        invoice = getattr(order, "invoice", None)
+        return invoice.display_number if invoice else None
+
+
+class SubscriptionOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    plan = PlanOutput()
+    status = serializers.CharField()
+    current_period_start = serializers.DateTimeField()
+    current_period_end = serializers.DateTimeField()
+    trial_end = serializers.DateTimeField(allow_null=True)
+    cancel_at_period_end = serializers.BooleanField()
+
+
+def _course(request, course_id):
+    return get_object_or_404(course_visible_queryset(user=request.user), pk=course_id)
+
+
+class PlanListApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=PlanOutput(many=True), operation_id="billing_plans_list")
+    def get(self, request):
+        return Response(PlanOutput(selectors.plans_active(), many=True).data)
+
+
+class QuoteApi(APIView):
+    """Price a course for me: coupon discount, tax for my country, total (nothing is saved)."""
+
+    class InputSerializer(serializers.Serializer):
+        course = serializers.UUIDField()
+        coupon = serializers.CharField(required=False, allow_blank=True, default="")
+        country = serializers.CharField(required=False, allow_blank=True, default="")
+
+    class OutputSerializer(serializers.Serializer):
+        currency = serializers.CharField()
+        subtotal_minor = serializers.IntegerField()
+        discount_minor = serializers.IntegerField()
+        tax_country = serializers.CharField()
+        tax_rate_bp = serializers.IntegerField()
+        tax_minor = serializers.IntegerField()
+        total_minor = serializers.IntegerField()
+        coupon = serializers.CharField(source="coupon.code", allow_null=True, default=None)
+
+    @extend_schema(
+        request=InputSerializer, responses=OutputSerializer, operation_id="billing_quote"
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        priced = services.quote(
+            user=request.user,
+            course=_course(request, data.validated_data["course"]),
+            coupon_code=data.validated_data["coupon"],
+            country=data.validated_data["country"] or None,
+        )
+        return Response(self.OutputSerializer(priced).data)
+
+
+class OrderListApi(APIView):
+    """My orders; POST creates a pending order for a course (the manual provider then waits
+    for staff to mark it paid)."""
+
+    class InputSerializer(serializers.Serializer):
+        course = serializers.UUIDField()
+        coupon = serializers.CharField(required=False, allow_blank=True, default="")
+        country = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(responses=OrderOutput(many=True), operation_id="billing_orders_list")
+    def get(self, request):
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(
+            selectors.my_orders(user=request.user), request, view=self
+        )
+        return paginator.get_paginated_response(OrderOutput(page, many=True).data)
+
+    @extend_schema(
+        request=InputSerializer, responses={201: OrderOutput}, operation_id="billing_orders_create"
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order = services.order_create(
+            user=request.user,
+            course=_course(request, data.validated_data["course"]),
+            coupon_code=data.validated_data["coupon"],
+            country=data.validated_data["country"] or None,
+        )
+        order = selectors.my_orders(user=request.user).get(pk=order.pk)
+        return Response(OrderOutput(order).data, status=status.HTTP_201_CREATED)
+
+
+class OrderDetailApi(APIView):
+    @extend_schema(responses=OrderOutput, operation_id="billing_orders_retrieve")
+    def get(self, request, order_id):
+        order = get_object_or_404(selectors.my_orders(user=request.user), pk=order_id)
+        return Response(OrderOutput(order).data)
+
+
+class SubscriptionApi(APIView):
+    """My live subscription: GET it, POST subscribes or changes plan, DELETE cancels (at the
+    end of the period unless ?now=1)."""
+
+    class InputSerializer(serializers.Serializer):
+        plan = serializers.SlugField()
+
+    def _mine(self, request):
+        subscription = selectors.subscription_live(user=request.user)
+        if subscription is None:
+            raise NotFoundError("You have no subscription.", code="no_subscription")
+        return subscription
+
+    @extend_schema(responses=SubscriptionOutput, operation_id="billing_subscription_retrieve")
+    def get(self, request):
+        return Response(SubscriptionOutput(self._mine(request)).data)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: SubscriptionOutput, 201: SubscriptionOutput},
+        operation_id="billing_subscription_create",
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        plan = get_object_or_404(Plan, slug=data.validated_data["plan"], is_active=True)
+        current = selectors.subscription_live(user=request.user)
+        if current is None:
+            subscription = services.subscription_create(user=request.user, plan=plan)
+            return Response(SubscriptionOutput(subscription).data, status=status.HTTP_201_CREATED)
+        subscription = services.subscription_change_plan(subscription=current, plan=plan)
+        return Response(SubscriptionOutput(subscription).data)
+
+    @extend_schema(
+        request=None, responses=SubscriptionOutput, operation_id="billing_subscription_cancel"
+    )
+    def delete(self, request):
+        subscription = services.subscription_cancel(
+            subscription=self._mine(request), at_period_end=request.query_params.get("now") != "1"
+        )
+        return Response(SubscriptionOutput(subscription).data)
