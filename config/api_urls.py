@@ -14,7 +14,6 @@ urlpatterns = [
     path("content/", include("apps.content.api_urls")),
     path("progress/", include("apps.progress.api_urls")),
     path("billing/", include("apps.billing.api_urls")),
-    path("billing/", include("apps.billing.api_urls")),
     path("assistants/", include("apps.assistants.api_urls")),
     path("analytics/", include("apps.analytics.api_urls")),
     re_path(r"^.*$", api_not_found),

@@ -13,7 +13,6 @@ urlpatterns = [
     path("assistants/", include("apps.assistants.urls")),
     path("analytics/", include("apps.analytics.urls")),
     path("billing/", include("apps.billing.urls")),
-    path("billing/", include("apps.billing.urls")),
     path("", include("apps.core.urls")),
 ]
 
