@@ -304,6 +304,9 @@ def lesson_progress_record(
     if lesson.lesson_type == "quiz":
         percent = min(percent, Decimal(99))
     now = timezone.now()
+    was_done = LessonProgress.objects.filter(
+        enrollment=enrollment, lesson=lesson, completed_at__isnull=False
+    ).exists()
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -320,7 +323,7 @@ def lesson_progress_record(
                 last_position = CASE WHEN %(has_pos)s THEN EXCLUDED.last_position
                                      ELSE lp.last_position END,
                 notes = CASE WHEN %(has_notes)s THEN EXCLUDED.notes ELSE lp.notes END
-            RETURNING id
+            RETURNING id, completed_at
             """,
             {
                 "e": enrollment.pk,
@@ -334,7 +337,9 @@ def lesson_progress_record(
                 "has_notes": notes is not None,
             },
         )
-        progress_id = cursor.fetchone()[0]
+        progress_id, completed_at = cursor.fetchone()
+    if completed_at is not None and not was_done:
+        _lesson_completed(enrollment, lesson.pk)
     enrollment.last_accessed_at = now
     enrollment.study_time_seconds += time_delta_seconds  # kept across runs
     _refresh(enrollment)
@@ -350,7 +355,20 @@ def lesson_progress_record(
     return LessonProgress.objects.get(pk=progress_id)
 
 
+def _lesson_completed(enrollment: Enrollment, lesson_id) -> None:
+    domain_event_record(
+        aggregate_type="enrollment",
+        aggregate_id=enrollment.pk,
+        event_type="lesson.completed",
+        data={"lesson": str(lesson_id), "run": enrollment.run},
+    )
+
+
 def _quiz_lesson_complete(enrollment: Enrollment, lesson_id, now) -> None:
+    if not LessonProgress.objects.filter(
+        enrollment=enrollment, lesson_id=lesson_id, completed_at__isnull=False
+    ).exists():
+        _lesson_completed(enrollment, lesson_id)
     LessonProgress.objects.update_or_create(
         enrollment=enrollment,
         lesson_id=lesson_id,

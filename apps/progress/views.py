@@ -98,6 +98,9 @@ def _learning(request: HttpRequest, slug: str, lesson_id):
     if enrollment is None or enrollment.status == EnrollmentStatus.DROPPED:
         messages.info(request, "Enroll to open the lessons of this course.")
         return course, None, None, redirect("progress:outline", slug=slug)
+    if enrollment.status == EnrollmentStatus.SUSPENDED:
+        messages.error(request, "Your access to this course is suspended.")
+        return course, None, None, redirect("progress:outline", slug=slug)
     lesson = get_object_or_404(
         Lesson.objects.select_related("module"), pk=lesson_id, module__course=course
     )

@@ -136,3 +136,12 @@ def test_gradebook_page_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(f"/teach/{course.slug}/gradebook/")
     assert response.content.count(b'data-testid="gradebook-row"') == 16
+
+
+def test_a_suspended_enrollment_cannot_open_lessons(client, learner, course):
+    enrollment = services.enrollment_create(user=learner, course=course)
+    Enrollment.objects.filter(pk=enrollment.pk).update(status="suspended")
+    client.force_login(learner)
+    response = client.get(f"/learn/{course.slug}/lessons/{course.test_lessons[0].pk}/", follow=True)
+    assert "suspended" in response.content.decode()
+    assert b'id="lesson"' not in response.content
