@@ -63,11 +63,6 @@ def view_refresh(*, view: str) -> RefreshRun:
     )
 
 
-def views_refresh_all() -> list[RefreshRun]:
-    """Refresh every view once, in dependency-free order."""
-    return [view_refresh(view=view) for view in VIEWS]
-
-
 # -- exports ------------------------------------------------------------------------------
 
 
