@@ -63,11 +63,20 @@ SHUTDOWN_GRACE = 10.0
 HEALTH_TIMEOUT = 120.0
 BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# Kept in step with apps/demo/data.py (tests/scripts checks that they agree).
 DEMO_LOGINS = (
-    ("admin@lyceum.test", "lyceum-admin", "staff, superuser"),
-    ("teacher@lyceum.test", "lyceum-teacher", "teacher"),
+    ("admin@lyceum.test", "lyceum-admin", "administrator (staff: needs 2FA)"),
+    ("teacher@lyceum.test", "lyceum-teacher", "instructor"),
+    ("assistant@lyceum.test", "lyceum-assistant", "teaching assistant"),
+    ("billing@lyceum.test", "lyceum-billing", "billing manager (staff: needs 2FA)"),
     ("student@lyceum.test", "lyceum-student", "student"),
 )
+DEMO_TWO_FACTOR = (
+    "staff two-factor: add the key JR4WGZLVNUWWIZLNN4WWCZDNNFXC2MTG to a TOTP app, "
+    "or use a backup code demo0001 ... demo0010"
+)
+# A fresh worker reports its first heartbeat a few seconds after the web server answers.
+HEALTH_GREEN_WAIT = 45.0
 
 
 class Failure(Exception):
@@ -974,7 +983,8 @@ def banner(port: int, status: int) -> None:
         f"  API docs:   {base}/api/v1/docs/",
         f"  health:     {health}",
         "  demo logins (e-mail / password):",
-        *(f"    {email:<{width}}  {password:<15} {role}" for email, password, role in DEMO_LOGINS),
+        *(f"    {email:<{width}}  {password:<17} {role}" for email, password, role in DEMO_LOGINS),
+        f"  {DEMO_TWO_FACTOR}",
         "Press Ctrl-C to stop web, worker and beat.",
         "=" * 72,
         "",
@@ -1100,7 +1110,9 @@ def cmd_run(_args: argparse.Namespace) -> int:
                     return code if code and code > 0 else 1
             if not announced:
                 status = health_status(port)
-                if status is not None:
+                waited = time.monotonic() - started
+                # Announce once all green, or once the web answers and the worker had its time.
+                if status == 200 or (status is not None and waited > HEALTH_GREEN_WAIT):
                     banner(port, status)
                     announced = True
                 elif time.monotonic() - started > HEALTH_TIMEOUT:

@@ -199,3 +199,13 @@ def test_everything_after_test_goes_to_pytest(lyceum):
     assert args.command == "test"
     assert args.pytest_args == ["-k", "health and not e2e", "-x", "tests/core"]
     assert lyceum.parse_args(["test", "--", "--lf"]).pytest_args == ["--lf"]
+
+
+def test_demo_logins_in_the_banner_match_the_demo_data(lyceum):
+    spec = importlib.util.spec_from_file_location(
+        "demo_data", SCRIPT.parents[1] / "apps" / "demo" / "data.py"
+    )
+    data = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(data)
+    banner = {(email, password) for email, password, _role in lyceum.DEMO_LOGINS}
+    assert banner == {(user["email"], user["password"]) for user in data.DEMO_USERS}
