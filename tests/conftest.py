@@ -4,6 +4,7 @@ import os
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 import redis
 from django.conf import settings
@@ -51,6 +52,23 @@ def redis_client():
     yield client
     client.flushdb()
     client.close()
+
+
+APP_ROLE_PASSWORD = os.environ.get("DATABASE_APP_PASSWORD", "lyceum_app")
+
+
+def database_connect(*, app_role: bool = True, autocommit: bool = False) -> psycopg.Connection:
+    """A separate connection to the test database, as the app role by default."""
+    params = connection.settings_dict
+    return psycopg.connect(
+        host=params["HOST"] or "127.0.0.1",
+        port=params["PORT"] or 5432,
+        dbname=params["NAME"],
+        user=settings.DATABASE_APP_ROLE if app_role else params["USER"],
+        password=APP_ROLE_PASSWORD if app_role else params["PASSWORD"],
+        connect_timeout=5,
+        autocommit=autocommit,
+    )
 
 
 def database_url(*, user: str | None = None, password: str | None = None) -> str:

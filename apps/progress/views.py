@@ -60,36 +60,34 @@ def enroll(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("progress:outline", slug=slug)
 
 
-@login_required
-@require_POST
-def drop(request: HttpRequest, slug: str) -> HttpResponse:
+def _own_enrollment_action(request: HttpRequest, slug: str, service, done: str) -> HttpResponse:
     course = _course(request, slug)
     enrollment = selectors.enrollment_for(user=request.user, course=course)
     if enrollment is None:
         raise Http404
     try:
-        services.enrollment_drop(enrollment=enrollment)
+        service(enrollment=enrollment)
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"You left “{course.title}”. Your progress is kept.")
+        messages.success(request, done.format(title=course.title))
     return redirect("progress:outline", slug=slug)
+
+
+@login_required
+@require_POST
+def drop(request: HttpRequest, slug: str) -> HttpResponse:
+    return _own_enrollment_action(
+        request, slug, services.enrollment_drop, "You left “{title}”. Your progress is kept."
+    )
 
 
 @login_required
 @require_POST
 def reset(request: HttpRequest, slug: str) -> HttpResponse:
-    course = _course(request, slug)
-    enrollment = selectors.enrollment_for(user=request.user, course=course)
-    if enrollment is None:
-        raise Http404
-    try:
-        services.enrollment_reset(enrollment=enrollment)
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, "Progress reset: the course starts again.")
-    return redirect("progress:outline", slug=slug)
+    return _own_enrollment_action(
+        request, slug, services.enrollment_reset, "Progress reset: the course starts again."
+    )
 
 
 def _learning(request: HttpRequest, slug: str, lesson_id):

@@ -2,11 +2,9 @@
 progress services, so the activity stream is real), a second course, and older activity."""
 
 import datetime as dt
-import os
 
 import psycopg
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -19,6 +17,7 @@ from apps.progress.services import (
     quiz_attempt_submit,
 )
 from tests.accounts.factories import UserFactory
+from tests.conftest import database_connect
 from tests.content.factories import CourseFactory, LessonFactory, ModuleFactory, published
 from tests.progress.conftest import RIGHT_ANSWERS, course, learner  # noqa: F401 (fixtures)
 
@@ -105,15 +104,4 @@ def refresh(*views: str) -> None:
 
 def connect(*, app_role: bool = True, autocommit: bool = False) -> psycopg.Connection:
     """A separate connection to the test database, as the app role by default."""
-    params = connection.settings_dict
-    return psycopg.connect(
-        host=params["HOST"] or "127.0.0.1",
-        port=params["PORT"] or 5432,
-        dbname=params["NAME"],
-        user=settings.DATABASE_APP_ROLE if app_role else params["USER"],
-        password=os.environ.get("DATABASE_APP_PASSWORD", "lyceum_app")
-        if app_role
-        else params["PASSWORD"],
-        connect_timeout=5,
-        autocommit=autocommit,
-    )
+    return database_connect(app_role=app_role, autocommit=autocommit)

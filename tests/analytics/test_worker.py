@@ -1,7 +1,6 @@
 """A real Celery worker (against the test Redis and database, connected as the app role like in
 production) runs the refresh task."""
 
-import os
 import subprocess
 import time
 
@@ -11,7 +10,7 @@ from django.conf import settings
 from apps.analytics.models import CoursePerformance, RefreshRun
 from apps.analytics.tasks import refresh_view
 from tests.accounts.factories import UserFactory
-from tests.conftest import BASE_DIR, database_url, subprocess_env
+from tests.conftest import APP_ROLE_PASSWORD, BASE_DIR, database_url, subprocess_env
 from tests.content.factories import CourseFactory, published
 
 
@@ -21,7 +20,7 @@ def test_a_real_worker_refreshes_a_view(redis_client):
     course = published(CourseFactory(instructor=UserFactory()))
     app_url = database_url(
         user=settings.DATABASE_APP_ROLE,
-        password=os.environ.get("DATABASE_APP_PASSWORD", "lyceum_app"),
+        password=APP_ROLE_PASSWORD,
     )
     worker = subprocess.Popen(
         [

@@ -1,14 +1,11 @@
 """The domain event store: versions, context, append-only, partitions and archive."""
 
-import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pghistory
-import psycopg
 import pytest
-from django.conf import settings
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 from psycopg import errors
@@ -18,6 +15,7 @@ from apps.audit.selectors import domain_events
 from apps.audit.services import domain_event_record, partitions_archive
 from apps.core.partitions import partitions_ensure
 from tests.accounts.factories import UserFactory
+from tests.conftest import database_connect
 
 
 @pytest.mark.django_db
@@ -108,15 +106,7 @@ def test_a_version_is_unique_per_aggregate_in_sql():
 
 @pytest.fixture
 def app_role(db):
-    params = connection.settings_dict
-    conn = psycopg.connect(
-        host=params["HOST"] or "127.0.0.1",
-        port=params["PORT"] or 5432,
-        dbname=params["NAME"],
-        user=settings.DATABASE_APP_ROLE,
-        password=os.environ.get("DATABASE_APP_PASSWORD", "lyceum_app"),
-        autocommit=True,
-    )
+    conn = database_connect(autocommit=True)
     yield conn
     conn.close()
 

@@ -1,13 +1,12 @@
 """The app role that web and worker use: DML on app tables, no DDL."""
 
-import os
 import uuid
 
-import psycopg
 import pytest
 from django.conf import settings
-from django.db import connection
 from psycopg import errors
+
+from tests.conftest import database_connect
 
 pytestmark = pytest.mark.django_db
 
@@ -15,15 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def app_role_connection(db):
     """A separate connection to the test database as the app role, rolled back at the end."""
-    params = connection.settings_dict
-    conn = psycopg.connect(
-        host=params["HOST"] or "127.0.0.1",
-        port=params["PORT"] or 5432,
-        dbname=params["NAME"],
-        user=settings.DATABASE_APP_ROLE,
-        password=os.environ.get("DATABASE_APP_PASSWORD", "lyceum_app"),
-        connect_timeout=5,
-    )
+    conn = database_connect()
     yield conn
     conn.rollback()
     conn.close()
