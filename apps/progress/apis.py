@@ -227,7 +227,25 @@ class RosterApi(APIView):
 class GradebookApi(APIView):
     """Learners x lessons: progress per lesson and the best score of quiz lessons."""
 
-    @extend_schema(responses=serializers.DictField(), operation_id="gradebook_retrieve")
+    class OutputSerializer(serializers.Serializer):
+        class LessonSerializer(serializers.Serializer):
+            id = serializers.UUIDField()
+            title = serializers.CharField()
+            type = serializers.CharField()
+
+        class RowSerializer(serializers.Serializer):
+            user = serializers.UUIDField()
+            email = serializers.EmailField()
+            progress_percent = serializers.CharField()
+            cells = serializers.ListField(
+                child=serializers.DictField(allow_null=True),
+                help_text='Per lesson: {"progress": percent or null, "quiz": best percent or null}',
+            )
+
+        lessons = LessonSerializer(many=True)
+        rows = RowSerializer(many=True)
+
+    @extend_schema(responses=OutputSerializer, operation_id="gradebook_retrieve")
     def get(self, request, course_id):
         course = _teaching_course(request, course_id)
         paginator = RosterPagination()

@@ -263,6 +263,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Several models have a "status"; name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "LessonPlanStatusEnum": "apps.content.models.PlanStatus",
+        "CourseStatusEnum": "apps.content.models.CourseStatus",
+        "EnrollmentStatusEnum": "apps.progress.models.EnrollmentStatus",
+        "OrderStatusEnum": "apps.billing.models.OrderStatus",
+        "PaymentStatusEnum": "apps.billing.models.PaymentStatus",
+        "SubscriptionStatusEnum": "apps.billing.models.SubscriptionStatus",
+        "ExportStatusEnum": "apps.analytics.models.ExportStatus",
+    },
 }
 
 # Every tracked model records inserts, real updates (not a bare touch of updated_at) and deletes.
