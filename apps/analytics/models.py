@@ -188,7 +188,8 @@ class QuizItemStatistics(_ReadModel):
 
 
 class RevenueSummary(_ReadModel):
-    """Revenue by month and category. Zero rows until billing exists (its issue redefines it)."""
+    """Paid orders by UTC month, course category and currency (migration 0004): what buyers
+    paid, tax included, and what was refunded, in minor units."""
 
     pk = models.CompositePrimaryKey("month", "category", "currency")
     month = models.DateField()
@@ -198,6 +199,7 @@ class RevenueSummary(_ReadModel):
     currency = models.CharField(max_length=3)
     orders = models.IntegerField()
     gross_minor = models.BigIntegerField()
+    refunded_minor = models.BigIntegerField()
 
     class Meta(_ReadModel.Meta):
         db_table = 'analytics"."revenue_summary'

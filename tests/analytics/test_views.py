@@ -164,9 +164,28 @@ def test_quiz_item_difficulty_comes_from_the_graded_results(world):
     assert hardest[0].question_id == "q1"
 
 
-def test_revenue_summary_is_empty_until_billing_exists(world):
+def test_revenue_summary_matches_paid_orders(db):
+    from apps.billing import services as billing
+    from tests.billing.conftest import paid_course
+
+    course, other = paid_course(price_minor=10_000), paid_course(price_minor=2_500)
+    orders = []
+    for buy in (course, course, other):
+        order = billing.order_create(user=UserFactory(), course=buy, country="US")
+        orders.append(
+            billing.order_pay(order=order, provider="manual", idempotency_key=f"k-{order.pk}")
+        )
+    billing.refund_create(order=orders[1], amount_minor=4_000)
+    billing.order_create(user=UserFactory(), course=course, country="US")  # pending: not revenue
     refresh("revenue_summary")
-    assert RevenueSummary.objects.count() == 0
+    rows = {row.category_id: row for row in RevenueSummary.objects.all()}
+    assert (
+        rows[course.category_id].orders,
+        rows[course.category_id].gross_minor,
+        rows[course.category_id].refunded_minor,
+    ) == (2, 20_000, 4_000)
+    assert (rows[other.category_id].orders, rows[other.category_id].gross_minor) == (1, 2_500)
+    assert {row.currency for row in rows.values()} == {"USD"}
 
 
 def test_a_refresh_replaces_the_contents(world):
