@@ -13,8 +13,9 @@ from apps.audit.models import ArchivedPartition, DomainEvent
 _CONTEXT_KEYS = ("request_id", "url", "method", "ip", "user_agent", "task", "task_id", "command")
 
 
-def _current_context():
-    """The pghistory context of the current request, task or command, if any."""
+def current_context():
+    """The audit (pghistory) context of the current request, task or command, if any: its `id`
+    and `metadata` (user, request_id, ip, user_agent, url, task, command...)."""
     return getattr(pghistory_runtime._tracker, "value", None)
 
 
@@ -52,7 +53,7 @@ def domain_event_record(
     one request, task or command share the id of its audit context (which also links them to the
     row-level audit events); the actor defaults to the context's user.
     """
-    context = _current_context()
+    context = current_context()
     context_metadata = context.metadata if context is not None else {}
     if correlation_id is None:
         correlation_id = context.id if context is not None else uuid.uuid4()

@@ -12,10 +12,9 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Avg, Max
 from django.utils import timezone
-from pghistory import runtime as pghistory_runtime
 
 from apps.audit.selectors import latest_event_id
-from apps.audit.services import domain_event_record
+from apps.audit.services import current_context, domain_event_record
 from apps.content.models import Course, CourseStatus, InteractiveContent, Lesson, Visibility
 from apps.content.selectors import course_title_index
 from apps.content.unlock import unlock_state
@@ -53,7 +52,7 @@ def activity_record(
 ) -> Activity:
     """Append to the activity stream; IP, user agent and request id come from the request's
     audit context when there is one."""
-    context = getattr(pghistory_runtime._tracker, "value", None)
+    context = current_context()
     meta = context.metadata if context is not None else {}
     return Activity.objects.create(
         user_id=user.pk,
