@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
@@ -19,8 +20,40 @@ class CapabilityInline(admin.TabularInline):
     fields = ("name", "description", "is_enabled", "priority", "version", "parameters")
 
 
+class AssistantProfileForm(forms.ModelForm):
+    """The provider key is write-only: never shown again; blank keeps the stored one."""
+
+    api_key = forms.CharField(
+        label="Provider API key",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Encrypted at rest. Leave blank to keep the current key; tick the box to remove.",
+    )
+    clear_api_key = forms.BooleanField(label="Remove the stored API key", required=False)
+
+    class Meta:
+        model = AssistantProfile
+        fields = [
+            f.name
+            for f in AssistantProfile._meta.get_fields()
+            if getattr(f, "editable", False) and not f.auto_created and f.concrete
+        ]
+
+    def clean_api_key(self):
+        key = self.cleaned_data["api_key"]
+        return key or (self.instance.api_key if self.instance.pk else "")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("clear_api_key"):
+            cleaned["api_key"] = ""
+        return cleaned
+
+
 @admin.register(AssistantProfile)
 class AssistantProfileAdmin(admin.ModelAdmin):
+    form = AssistantProfileForm
     list_display = ("name", "model_version", "provider", "is_active", "temperature", "updated_at")
     list_filter = ("is_active", "provider")
     search_fields = ("name", "description")

@@ -18,6 +18,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models.functions import Length, Trim
 
+from apps.core.fields import EncryptedTextField
 from apps.core.models import TimeStampedModel, UUIDModel
 
 NAME_REGEX = r"^[a-z][a-z0-9_]*$"
@@ -59,7 +60,11 @@ class LiveProfileManager(models.Manager):
         return super().get_queryset().filter(is_active=True)
 
 
-@pghistory.track(meta={"db_table": 'audit"."assistants_profile_event'})
+@pghistory.track(
+    # The provider key is encrypted (ADR 0016) and never enters the trail, not even sealed.
+    exclude=["api_key"],
+    meta={"db_table": 'audit"."assistants_profile_event'},
+)
 class AssistantProfile(UUIDModel, TimeStampedModel):
     """An assistant people can talk to: its model, sampling parameters and subjects."""
 
@@ -75,7 +80,13 @@ class AssistantProfile(UUIDModel, TimeStampedModel):
         default=dict,
         blank=True,
         help_text='Provider options, e.g. {"base_url": "...", "system_prompt": "..."}. '
-        "API keys never go here: they come from settings.",
+        "API keys never go here: use the API key field.",
+    )
+    api_key = EncryptedTextField(
+        "provider API key",
+        blank=True,
+        default="",
+        help_text="Encrypted at rest; blank uses the site's key (ASSISTANT_OPENAI_API_KEY).",
     )
     is_active = models.BooleanField(default=True)
     max_context_length = models.PositiveIntegerField(default=4096)
@@ -116,6 +127,9 @@ class AssistantProfile(UUIDModel, TimeStampedModel):
                 condition=models.Q(provider__in=ProviderName.values), name="profile_provider_valid"
             ),
             _json_type("configuration", "object", "profile_configuration_object"),
+            models.CheckConstraint(
+                condition=models.Q(api_key__sealed=True), name="profile_api_key_encrypted"
+            ),
             _json_type("metadata", "object", "profile_metadata_object"),
         ]
 

@@ -50,6 +50,7 @@ class ModelSettings:
     stop: tuple[str, ...] = ()
     system_prompt: str = ""
     base_url: str = ""
+    api_key: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)

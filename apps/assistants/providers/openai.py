@@ -100,8 +100,9 @@ class OpenAICompatibleProvider:
         if not base_url:
             raise ProviderError("not_configured", "The assistant's model service is not set up.")
         headers = {"Accept": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
+        api_key = settings.api_key or self.api_key
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
         payload = self._payload(settings, messages, context)
         with httpx.Client(
             base_url=base_url.rstrip("/") + "/",

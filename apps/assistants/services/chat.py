@@ -92,6 +92,7 @@ def _model_settings(profile: AssistantProfile) -> ModelSettings:
         stop=tuple(profile.stop_sequences),
         system_prompt=str(configuration.get("system_prompt", "")),
         base_url=str(configuration.get("base_url", "")),
+        api_key=profile.api_key,
     )
 
 

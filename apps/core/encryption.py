@@ -1,0 +1,158 @@
+"""Where encrypted values live and how they move to the current key (ADR 0016).
+
+Rotation re-encrypts row by row in short batches: each batch is one short transaction of
+compare-and-set updates (`... WHERE pk = %s AND col = <old envelope>`), so a concurrent write
+is never overwritten and readers never wait. Reads accept every configured key meanwhile. Only
+rows whose key id is not the current one are selected, so a stopped run resumes where it was.
+"""
+
+# ruff: noqa: S608 (table and column names come from model metadata, quoted; values are params)
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pgtrigger
+from django.apps import apps
+from django.db import connection, models, transaction
+
+from apps.core import crypto
+from apps.core.fields import EncryptedTextField
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EncryptedColumn:
+    model: type[models.Model]
+    field: EncryptedTextField
+
+    @property
+    def label(self) -> str:
+        return f"{self.model._meta.label}.{self.field.name}"
+
+    @property
+    def table(self) -> str:
+        return connection.ops.quote_name(self.model._meta.db_table)
+
+    @property
+    def column(self) -> str:
+        return connection.ops.quote_name(self.field.column)
+
+    @property
+    def pk(self) -> str:
+        return connection.ops.quote_name(self.model._meta.pk.column)
+
+
+@dataclass
+class RotationReport:
+    key_id: str
+    rotated: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)  # changed meanwhile by someone else
+
+    @property
+    def total(self) -> int:
+        return sum(self.rotated.values())
+
+
+def encrypted_columns() -> list[EncryptedColumn]:
+    """Every encrypted field of every concrete, managed model (proxies and views excluded)."""
+    found = []
+    for model in apps.get_models():
+        meta = model._meta
+        if meta.proxy or not meta.managed:
+            continue
+        for model_field in meta.concrete_fields:
+            if isinstance(model_field, EncryptedTextField):
+                found.append(EncryptedColumn(model=model, field=model_field))
+    return found
+
+
+def encryption_key_usage() -> dict[str, dict[str, int]]:
+    """Per encrypted column, how many values each key id sealed (a key is removable at 0)."""
+    usage: dict[str, dict[str, int]] = {}
+    with connection.cursor() as cursor:
+        for col in encrypted_columns():
+            cursor.execute(
+                f"SELECT split_part({col.column}, ':', 2), count(*) FROM {col.table} "
+                f"WHERE {col.column} IS NOT NULL AND {col.column} <> '' GROUP BY 1 ORDER BY 1"
+            )
+            usage[col.label] = dict(cursor.fetchall())
+    return usage
+
+
+def _stale_batch(col: EncryptedColumn, *, current: str, after, size: int) -> list[tuple]:
+    where = f"{col.column} <> '' AND split_part({col.column}, ':', 2) <> %s"
+    params: list = [current]
+    if after is not None:
+        where += f" AND {col.pk} > %s"
+        params.append(after)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {col.pk}, {col.column} FROM {col.table} WHERE {where} "
+            f"ORDER BY {col.pk} LIMIT %s",
+            [*params, size],
+        )
+        return cursor.fetchall()
+
+
+def _quiet_triggers(model: type[models.Model]) -> list[str]:
+    # Re-encryption is not an edit: leave `updated_at` (TimeStampedModel's trigger) alone.
+    return [
+        f"{model._meta.label}:{trigger.name}"
+        for trigger in getattr(model._meta, "triggers", [])
+        if trigger.name == "set_updated_at"
+    ]
+
+
+def _rotate_batch(col: EncryptedColumn, rows: list[tuple]) -> tuple[int, int]:
+    rotated = skipped = 0
+    quiet = _quiet_triggers(col.model)
+    # pgtrigger.ignore() with no names would silence every trigger, the audit ones included.
+    silenced = pgtrigger.ignore(*quiet) if quiet else contextlib.nullcontext()
+    with transaction.atomic(), silenced, connection.cursor() as cursor:
+        for pk, sealed in rows:
+            fresh = crypto.encrypt(crypto.decrypt(sealed))
+            cursor.execute(
+                f"UPDATE {col.table} SET {col.column} = %s "
+                f"WHERE {col.pk} = %s AND {col.column} = %s",
+                [fresh, pk, sealed],
+            )
+            if cursor.rowcount:
+                rotated += 1
+            else:
+                skipped += 1
+    return rotated, skipped
+
+
+def _batches(col: EncryptedColumn, *, current: str, size: int) -> Iterator[list[tuple]]:
+    after = None
+    while rows := _stale_batch(col, current=current, after=after, size=size):
+        yield rows
+        after = rows[-1][0]
+
+
+def encrypted_values_rotate(
+    *,
+    batch_size: int = 500,
+    on_batch: Callable[[str, int], None] | None = None,
+) -> RotationReport:
+    """Re-encrypt every value not sealed with the current key, in batches of `batch_size`.
+
+    Raises crypto.DecryptionError when a value names a key that is no longer configured.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    current = crypto.keyring().current_id
+    report = RotationReport(key_id=current)
+    for col in encrypted_columns():
+        rotated = skipped = 0
+        for rows in _batches(col, current=current, size=batch_size):
+            done, missed = _rotate_batch(col, rows)
+            rotated, skipped = rotated + done, skipped + missed
+            logger.info("rotated %s values of %s to key %s", done, col.label, current)
+            if on_batch is not None:
+                on_batch(col.label, done)
+        report.rotated[col.label] = rotated
+        report.skipped[col.label] = skipped
+    return report
