@@ -23,6 +23,7 @@ class EnrollmentType(models.TextChoices):
     PAID = "paid", "Paid"
     TRIAL = "trial", "Trial"
     GIFT = "gift", "Gift"
+    SUBSCRIPTION = "subscription", "Subscription"
 
 
 class EnrollmentStatus(models.TextChoices):
@@ -65,7 +66,7 @@ class Enrollment(UUIDModel, TimeStampedModel):
     # PROTECT: a course with enrollments is never hard-deleted (the database refuses too).
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="enrollments")
     enrollment_type = models.CharField(
-        max_length=8, choices=EnrollmentType.choices, default=EnrollmentType.FREE
+        max_length=12, choices=EnrollmentType.choices, default=EnrollmentType.FREE
     )
     status = models.CharField(
         max_length=10, choices=EnrollmentStatus.choices, default=EnrollmentStatus.ACTIVE
