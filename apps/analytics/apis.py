@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from apps.analytics import selectors, services
 from apps.analytics.models import ExportJob, ExportKind, ExportStatus
 from apps.content.models import Course
+from apps.core.api.conditional import ConditionalGetMixin
 from apps.core.api.pagination import PageNumberPagination
 from apps.core.exceptions import DomainError, PermissionDeniedError
 
@@ -41,6 +42,9 @@ class ExportOutput(serializers.Serializer):
 class ExportListApi(APIView):
     """My export jobs; POST starts one (202: poll its URL until status is done)."""
 
+    scope_resource = "analytics"
+    pagination_class = PageNumberPagination
+
     class InputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=ExportKind.choices)
         course = serializers.UUIDField(required=False)
@@ -49,7 +53,7 @@ class ExportListApi(APIView):
 
     @extend_schema(responses=ExportOutput(many=True), operation_id="analytics_exports_list")
     def get(self, request):
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.my_exports(owner=request.user), request, view=self
         )
@@ -69,8 +73,10 @@ class ExportListApi(APIView):
         return Response(ExportOutput(job).data, status=status.HTTP_202_ACCEPTED)
 
 
-class ExportDetailApi(APIView):
+class ExportDetailApi(ConditionalGetMixin, APIView):
     """Poll one of my export jobs."""
+
+    scope_resource = "analytics"
 
     @extend_schema(responses=ExportOutput, operation_id="analytics_exports_retrieve")
     def get(self, request, job_id):
@@ -80,6 +86,8 @@ class ExportDetailApi(APIView):
 
 class ExportDownloadApi(APIView):
     """The CSV of a finished export job (until it expires)."""
+
+    scope_resource = "analytics"
 
     @extend_schema(
         responses={(200, "text/csv"): OpenApiTypes.BINARY},
@@ -103,6 +111,8 @@ class EngagementApi(APIView):
     Yourself by default; another user only in a course you teach (`course` required), or any
     user for staff. The period defaults to the last 30 days.
     """
+
+    scope_resource = "analytics"
 
     class InputSerializer(serializers.Serializer):
         user = serializers.UUIDField(required=False)

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from apps.assistants import selectors
 from apps.assistants.services import chat, memories
+from apps.core.api.conditional import ConditionalGetMixin
 from apps.core.api.exceptions import error_body
 from apps.core.api.pagination import PageNumberPagination
 
@@ -25,6 +26,8 @@ class CapabilitySerializer(serializers.Serializer):
 
 class AssistantListApi(APIView):
     """Active assistants, with their enabled capabilities and subjects."""
+
+    scope_resource = "assistants"
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.UUIDField()
@@ -46,6 +49,8 @@ class AssistantListApi(APIView):
 class ChatApi(APIView):
     """One chat turn. A provider failure answers 502 with the error (recorded on the
     conversation); the person's message is kept."""
+
+    scope_resource = "assistants"
 
     class InputSerializer(serializers.Serializer):
         message = serializers.CharField(max_length=chat.MAX_MESSAGE, trim_whitespace=True)
@@ -119,6 +124,9 @@ class _MemoryFields(serializers.Serializer):
 class MemoryListApi(APIView):
     """The person's own live memories (filter with ?assistant=<id>); add one."""
 
+    scope_resource = "memories"
+    pagination_class = PageNumberPagination
+
     class InputSerializer(_MemoryFields):
         assistant = serializers.UUIDField()
 
@@ -133,7 +141,7 @@ class MemoryListApi(APIView):
                 raise serializers.ValidationError(
                     {"assistant": ["Not an assistant id."]}
                 ) from error
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(MemoryOutputSerializer(page, many=True).data)
 
@@ -149,8 +157,10 @@ class MemoryListApi(APIView):
         return Response(MemoryOutputSerializer(memory).data, status=status.HTTP_201_CREATED)
 
 
-class MemoryDetailApi(APIView):
+class MemoryDetailApi(ConditionalGetMixin, APIView):
     """One of the person's memories: read, change, forget (DELETE)."""
+
+    scope_resource = "memories"
 
     class InputSerializer(_MemoryFields):
         pass
@@ -181,6 +191,9 @@ class MemoryDetailApi(APIView):
 
 class RecallApi(APIView):
     """The person's memories with an assistant that best fit a query, with their score."""
+
+    # Recall reads memories (POST only to carry the query).
+    required_scopes = {"memories:read"}
 
     class InputSerializer(serializers.Serializer):
         query = serializers.CharField(max_length=1000, allow_blank=True)
@@ -216,6 +229,8 @@ class RecallApi(APIView):
 
 class RecommendationsApi(APIView):
     """Courses to take next, each with the reason (from memories and assistants' subjects)."""
+
+    scope_resource = "assistants"
 
     class OutputSerializer(serializers.Serializer):
         course = serializers.UUIDField(source="course.id")

@@ -7,7 +7,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.views import APIView
 
 from apps.audit import selectors
-from apps.core.api.pagination import PageNumberPagination
+from apps.core.api.pagination import CursorPagination
+from apps.core.api.permissions import HasResourceScope
 
 
 class CanViewAudit(permissions.BasePermission):
@@ -23,17 +24,29 @@ class CanViewAudit(permissions.BasePermission):
         )
 
 
+class AuditEventPagination(CursorPagination):
+    ordering = ("pgh_created_at", "pgh_id")
+
+
+class DomainEventPagination(CursorPagination):
+    ordering = ("occurred_at", "version", "id")
+
+
 class _AuditList(APIView):
-    permission_classes = [CanViewAudit]
+    scope_resource = "audit"
+
+    permission_classes = [CanViewAudit, HasResourceScope]
 
     def paginate(self, queryset, serializer_class):
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
 class AuditEventListApi(_AuditList):
     """Row-level changes: of one object (`model` + `object_id`), or by one actor in a period."""
+
+    pagination_class = AuditEventPagination
 
     class FilterSerializer(serializers.Serializer):
         model = serializers.CharField(required=False, help_text="app_label.ModelName")
@@ -90,6 +103,8 @@ class AuditEventListApi(_AuditList):
 
 class DomainEventListApi(_AuditList):
     """Domain events by aggregate, correlation id or actor, in order."""
+
+    pagination_class = DomainEventPagination
 
     class FilterSerializer(serializers.Serializer):
         aggregate_type = serializers.CharField(required=False)

@@ -27,7 +27,9 @@ from apps.content.models import (
     Visibility,
 )
 from apps.content.versions import course_version_diff, course_versions
+from apps.core.api.conditional import ConditionalGetMixin
 from apps.core.api.pagination import PageNumberPagination
+from apps.core.api.permissions import HasResourceScope
 from apps.core.exceptions import NotFoundError
 
 # -- shared output ------------------------------------------------------------------------
@@ -165,6 +167,9 @@ class CourseInputSerializer(serializers.Serializer):
 class CourseListApi(APIView):
     """The catalog (anyone): search, filter, best match first. POST creates a draft course."""
 
+    scope_resource = "courses"
+    pagination_class = PageNumberPagination
+
     class FilterSerializer(serializers.Serializer):
         q = serializers.CharField(required=False, allow_blank=True, max_length=200)
         category = serializers.SlugField(required=False)
@@ -179,7 +184,9 @@ class CourseListApi(APIView):
         pass
 
     def get_permissions(self):
-        return [AllowAny()] if self.request.method == "GET" else super().get_permissions()
+        if self.request.method == "GET":
+            return [AllowAny(), HasResourceScope()]
+        return super().get_permissions()
 
     @extend_schema(
         parameters=[FilterSerializer],
@@ -204,7 +211,7 @@ class CourseListApi(APIView):
             language=data.get("language", ""),
             price_type=data.get("price_type", ""),
         )
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(courses, request, view=self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 
@@ -220,8 +227,10 @@ class CourseListApi(APIView):
         return Response(_course_detail(request, course), status=status.HTTP_201_CREATED)
 
 
-class CourseDetailApi(APIView):
+class CourseDetailApi(ConditionalGetMixin, APIView):
     """One course with its syllabus (who may see it: see the selectors). PATCH edits it."""
+
+    scope_resource = "courses"
 
     class InputSerializer(CourseInputSerializer):
         pass
@@ -230,7 +239,9 @@ class CourseDetailApi(APIView):
         pass
 
     def get_permissions(self):
-        return [AllowAny()] if self.request.method == "GET" else super().get_permissions()
+        if self.request.method == "GET":
+            return [AllowAny(), HasResourceScope()]
+        return super().get_permissions()
 
     @extend_schema(responses=OutputSerializer, operation_id="content_course_retrieve")
     def get(self, request: Request, course_id) -> Response:
@@ -254,6 +265,8 @@ class CourseDetailApi(APIView):
 
 class CourseTransitionApi(APIView):
     """Move a course along its workflow: draft -> review -> published -> archived."""
+
+    scope_resource = "courses"
 
     class InputSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=CourseStatus.choices)
@@ -287,6 +300,8 @@ class ReorderInputSerializer(serializers.Serializer):
 class ModuleCreateApi(APIView):
     """Add a module to a course (at the end, or at `position`)."""
 
+    scope_resource = "courses"
+
     class InputSerializer(serializers.Serializer):
         title = serializers.CharField(max_length=200)
         description = serializers.CharField(required=False, allow_blank=True)
@@ -313,6 +328,8 @@ class ModuleCreateApi(APIView):
 
 class ModuleReorderApi(APIView):
     """Renumber a course's modules in the order given (every module id exactly once)."""
+
+    scope_resource = "courses"
 
     class InputSerializer(ReorderInputSerializer):
         pass
@@ -354,6 +371,8 @@ def _lesson_for_edit(request, lesson_id) -> Lesson:
 class ModuleDetailApi(APIView):
     """Change a module's title, description or duration."""
 
+    scope_resource = "courses"
+
     class InputSerializer(serializers.Serializer):
         title = serializers.CharField(max_length=200, required=False)
         description = serializers.CharField(required=False, allow_blank=True)
@@ -390,6 +409,8 @@ class LessonInputSerializer(serializers.Serializer):
 class LessonCreateApi(APIView):
     """Add a lesson to a module; unlock conditions are checked (same course, known shapes)."""
 
+    scope_resource = "courses"
+
     class InputSerializer(LessonInputSerializer):
         position = serializers.IntegerField(min_value=1, required=False)
 
@@ -411,6 +432,8 @@ class LessonCreateApi(APIView):
 
 class LessonReorderApi(APIView):
     """Renumber a module's lessons in the order given (every lesson id exactly once)."""
+
+    scope_resource = "courses"
 
     class InputSerializer(ReorderInputSerializer):
         pass
@@ -436,6 +459,8 @@ class LessonReorderApi(APIView):
 class LessonDetailApi(APIView):
     """Change a lesson."""
 
+    scope_resource = "courses"
+
     class InputSerializer(LessonInputSerializer):
         title = serializers.CharField(max_length=200, required=False)
 
@@ -458,6 +483,8 @@ class LessonDetailApi(APIView):
 class InteractiveCreateApi(APIView):
     """Attach a quiz, interactive video or simulation; the configuration is checked against
     the JSON Schema of its type, with one message per problem."""
+
+    scope_resource = "courses"
 
     class InputSerializer(serializers.Serializer):
         title = serializers.CharField(max_length=200)
@@ -484,6 +511,8 @@ class InteractiveCreateApi(APIView):
 
 class InteractiveDetailApi(APIView):
     """Change an interactive content's title or configuration."""
+
+    scope_resource = "courses"
 
     class InputSerializer(serializers.Serializer):
         title = serializers.CharField(max_length=200, required=False)
@@ -532,6 +561,8 @@ class CategoryNodeSerializer(serializers.Serializer):
 class CategoryTreeApi(APIView):
     """The category tree (anyone); POST adds a category (category.manage)."""
 
+    scope_resource = "categories"
+
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=100)
         slug = serializers.SlugField(max_length=100)
@@ -546,7 +577,9 @@ class CategoryTreeApi(APIView):
         pass
 
     def get_permissions(self):
-        return [AllowAny()] if self.request.method == "GET" else super().get_permissions()
+        if self.request.method == "GET":
+            return [AllowAny(), HasResourceScope()]
+        return super().get_permissions()
 
     @extend_schema(responses=OutputSerializer(many=True), operation_id="content_category_tree")
     def get(self, request: Request) -> Response:
@@ -567,6 +600,8 @@ class CategoryTreeApi(APIView):
 
 class CategoryMoveApi(APIView):
     """Move a category (and its subtree) under another parent, or to the top (parent null)."""
+
+    scope_resource = "categories"
 
     class InputSerializer(serializers.Serializer):
         parent = serializers.PrimaryKeyRelatedField(
@@ -635,6 +670,9 @@ class PlanInputSerializer(serializers.Serializer):
 class LessonPlanListApi(APIView):
     """The teacher's own lesson plans (optionally one week); POST creates one."""
 
+    scope_resource = "lesson_plans"
+    pagination_class = PageNumberPagination
+
     class FilterSerializer(serializers.Serializer):
         week_of = serializers.DateField(required=False)
 
@@ -656,7 +694,7 @@ class LessonPlanListApi(APIView):
         plans = selectors.lesson_plan_list(
             owner=request.user, week_of=services.monday_of(week) if week else None
         )
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(plans, request, view=self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 
@@ -673,8 +711,10 @@ class LessonPlanListApi(APIView):
         return Response(self.OutputSerializer(plan).data, status=status.HTTP_201_CREATED)
 
 
-class LessonPlanDetailApi(APIView):
+class LessonPlanDetailApi(ConditionalGetMixin, APIView):
     """One of the teacher's plans; PATCH changes it."""
+
+    scope_resource = "lesson_plans"
 
     class InputSerializer(PlanInputSerializer):
         title = serializers.CharField(max_length=200, required=False)
@@ -705,6 +745,8 @@ class LessonPlanDetailApi(APIView):
 class LessonPlanDuplicateApi(APIView):
     """Copy a plan as a draft to another week (default: the next one)."""
 
+    scope_resource = "lesson_plans"
+
     class InputSerializer(serializers.Serializer):
         week_of = serializers.DateField(required=False)
 
@@ -733,6 +775,8 @@ class LessonPlanDuplicateApi(APIView):
 class CourseVersionListApi(APIView):
     """Every recorded change of a course, its modules and lessons, numbered from 1 (editors)."""
 
+    scope_resource = "courses"
+
     class OutputSerializer(serializers.Serializer):
         number = serializers.IntegerField()
         at = serializers.DateTimeField()
@@ -751,6 +795,8 @@ class CourseVersionListApi(APIView):
 
 class CourseVersionDiffApi(APIView):
     """What changed between two versions of a course (editors)."""
+
+    scope_resource = "courses"
 
     class FilterSerializer(serializers.Serializer):
         from_version = serializers.IntegerField(min_value=1)

@@ -11,7 +11,9 @@ from rest_framework.views import APIView
 
 from apps.content.models import Course
 from apps.content.selectors import course_visible_queryset
+from apps.core.api.conditional import ConditionalGetMixin
 from apps.core.api.pagination import PageNumberPagination
+from apps.core.api.permissions import HasResourceScope
 from apps.core.exceptions import NotFoundError, PermissionDeniedError
 from apps.progress import selectors, services
 from apps.progress.models import Enrollment
@@ -46,12 +48,15 @@ def _own_enrollment(request, enrollment_id) -> Enrollment:
 class EnrollmentListApi(APIView):
     """My enrollments; POST enrolls me in a course."""
 
+    scope_resource = "enrollments"
+    pagination_class = PageNumberPagination
+
     class InputSerializer(serializers.Serializer):
         course = serializers.UUIDField()
 
     @extend_schema(responses=EnrollmentOutput(many=True), operation_id="enrollments_list")
     def get(self, request):
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.my_enrollments(user=request.user), request, view=self
         )
@@ -72,8 +77,10 @@ class EnrollmentListApi(APIView):
         return Response(EnrollmentOutput(enrollment).data, status=status.HTTP_201_CREATED)
 
 
-class EnrollmentDetailApi(APIView):
+class EnrollmentDetailApi(ConditionalGetMixin, APIView):
     """One of my enrollments with its course outline (lesson states and where to resume)."""
+
+    scope_resource = "enrollments"
 
     class OutputSerializer(EnrollmentOutput):
         outline = serializers.SerializerMethodField()
@@ -111,6 +118,8 @@ class EnrollmentDetailApi(APIView):
 
 
 class EnrollmentDropApi(APIView):
+    scope_resource = "enrollments"
+
     @extend_schema(request=None, responses=EnrollmentOutput, operation_id="enrollments_drop")
     def post(self, request, enrollment_id):
         enrollment = services.enrollment_drop(enrollment=_own_enrollment(request, enrollment_id))
@@ -118,6 +127,8 @@ class EnrollmentDropApi(APIView):
 
 
 class EnrollmentResetApi(APIView):
+    scope_resource = "enrollments"
+
     @extend_schema(request=None, responses=EnrollmentOutput, operation_id="enrollments_reset")
     def post(self, request, enrollment_id):
         enrollment = services.enrollment_reset(enrollment=_own_enrollment(request, enrollment_id))
@@ -126,6 +137,8 @@ class EnrollmentResetApi(APIView):
 
 class ProgressApi(APIView):
     """A heartbeat from the lesson player."""
+
+    scope_resource = "progress"
 
     class InputSerializer(serializers.Serializer):
         lesson = serializers.UUIDField()
@@ -162,6 +175,8 @@ class ProgressApi(APIView):
 
 
 class QuizAttemptApi(APIView):
+    scope_resource = "progress"
+
     class InputSerializer(serializers.Serializer):
         quiz = serializers.UUIDField()
         answers = serializers.DictField()
@@ -209,6 +224,9 @@ class RosterPagination(CursorPagination):
 class RosterApi(APIView):
     """The course's learners and their progress (teachers; cursor pagination)."""
 
+    scope_resource = "enrollments"
+    pagination_class = RosterPagination
+
     class OutputSerializer(EnrollmentOutput):
         user = serializers.UUIDField(source="user_id")
         email = serializers.EmailField(source="user.email")
@@ -217,7 +235,7 @@ class RosterApi(APIView):
     @extend_schema(responses=OutputSerializer(many=True), operation_id="roster_list")
     def get(self, request, course_id):
         course = _teaching_course(request, course_id)
-        paginator = RosterPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.roster(course=course).select_related("course").order_by(), request, view=self
         )
@@ -226,6 +244,8 @@ class RosterApi(APIView):
 
 class GradebookApi(APIView):
     """Learners x lessons: progress per lesson and the best score of quiz lessons."""
+
+    scope_resource = "grades"
 
     class OutputSerializer(serializers.Serializer):
         class LessonSerializer(serializers.Serializer):
@@ -272,8 +292,10 @@ class GradebookApi(APIView):
         )
 
 
-class LearnerProgressApi(APIView):
+class LearnerProgressApi(ConditionalGetMixin, APIView):
     """One learner's progress in the course, for the course's teachers."""
+
+    scope_resource = "progress"
 
     @extend_schema(
         responses=EnrollmentDetailApi.OutputSerializer, operation_id="learner_progress_retrieve"
@@ -292,7 +314,9 @@ class LearnerProgressApi(APIView):
 class CertificateVerifyApi(APIView):
     """Public: is this certificate code genuine, and what does it certify?"""
 
-    permission_classes = [AllowAny]
+    scope_resource = "certificates"
+
+    permission_classes = [AllowAny, HasResourceScope]
 
     class OutputSerializer(serializers.Serializer):
         code = serializers.CharField()

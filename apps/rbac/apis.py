@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.permissions import HasResourceScope
 from apps.core.exceptions import NotFoundError
 from apps.rbac.models import SLUG_PATTERN, ScopeType
 from apps.rbac.permissions import IsStaff
@@ -31,7 +32,9 @@ class ExplainScopeSerializer(serializers.Serializer):
 class ExplainApi(APIView):
     """Why a user holds a permission or not (staff only)."""
 
-    permission_classes = (IsStaff,)
+    scope_resource = "rbac"
+
+    permission_classes = (IsStaff, HasResourceScope)
 
     class InputSerializer(serializers.Serializer):
         user = serializers.UUIDField()

@@ -6,3 +6,12 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+class CursorPagination(pagination.CursorPagination):
+    """Cursor pagination for large or fast-growing collections (stable under inserts, no
+    COUNT); subclasses set `ordering`, whose first field must be nearly unique."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
