@@ -27,6 +27,7 @@ from apps.analytics.models import (
 )
 from apps.content.models import Course
 from apps.core.exceptions import DomainError, NotFoundError, PermissionDeniedError
+from apps.core.metrics import MV_REFRESH_SECONDS
 from apps.progress import selectors as progress_selectors
 from apps.progress.models import Activity
 from apps.rbac.selectors import user_has_permission
@@ -53,10 +54,12 @@ def view_refresh(*, view: str) -> RefreshRun:
             outcome, rows = cursor.fetchone()
     except DatabaseError as exc:
         outcome, error = RefreshOutcome.FAILED, str(exc)[:4000]
+    seconds = time.perf_counter() - clock
+    MV_REFRESH_SECONDS.observe(seconds, view=view, outcome=outcome)
     return RefreshRun.objects.create(
         view=view,
         started_at=started_at,
-        duration_ms=round((time.perf_counter() - clock) * 1000),
+        duration_ms=round(seconds * 1000),
         rows=rows,
         outcome=outcome,
         error=error,

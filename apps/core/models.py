@@ -103,3 +103,57 @@ class TaskOutbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} ({'sent' if self.sent_at else 'pending'})"
+
+
+class MaintenanceRun(models.Model):
+    """One run of a maintenance task (ANALYZE, partitions, retention, expiry): shown in admin so
+    operators see when each last ran and how it went."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        OK = "ok", "OK"
+        FAILED = "failed", "Failed"
+
+    id = models.BigAutoField(primary_key=True)
+    task = models.CharField(max_length=100)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RUNNING)
+    details = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["task", "-started_at"], name="maintenance_task_started")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=["running", "ok", "failed"]),
+                name="maintenance_outcome",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(outcome="running") | models.Q(finished_at__isnull=False),
+                name="maintenance_finished_when_done",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.started_at:%Y-%m-%d %H:%M} ({self.outcome})"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return round((self.finished_at - self.started_at).total_seconds(), 3)
+
+
+class IdempotencyKey(models.Model):
+    """A change already applied, by its idempotency key: a task delivered twice (a worker lost
+    mid-task, an outbox relay) finds its key and applies nothing the second time."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    scope = models.CharField(max_length=100)
+    applied_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    result = models.JSONField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.scope}: {self.key}"

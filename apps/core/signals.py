@@ -1,4 +1,5 @@
-"""Audit context for work that does not come through a request: Celery tasks.
+"""Celery signal receivers: audit context and metrics for work that does not come through a
+request.
 
 Every database change a task makes is grouped under one pghistory context carrying the task's
 name and id, so the audit trail says which job changed a row. (Management commands get theirs
@@ -8,6 +9,7 @@ in manage.py, see apps.core.context.command_context.)
 import pghistory
 from celery import signals
 
+from apps.core import metrics
 from apps.core.tasks import heartbeat
 
 _open_contexts: dict[str, pghistory.context] = {}
@@ -25,6 +27,22 @@ def exit_task_context(task_id=None, **_kwargs) -> None:
     context = _open_contexts.pop(task_id, None)
     if context is not None:
         context.__exit__(None, None, None)
+
+
+@signals.task_prerun.connect
+def start_task_clock(task_id=None, **_kwargs) -> None:
+    metrics.task_started(task_id=task_id)
+
+
+@signals.task_postrun.connect
+def count_task_outcome(task_id=None, task=None, state=None, **_kwargs) -> None:
+    """lyceum_celery_tasks_total{task, outcome} and the task's run time (apps/core/metrics.py)."""
+    metrics.task_finished(task_id=task_id, task_name=task.name, state=state)
+
+
+@signals.task_revoked.connect
+def count_task_revoked(sender=None, **_kwargs) -> None:
+    metrics.CELERY_TASKS.inc(task=getattr(sender, "name", "unknown"), outcome="revoked")
 
 
 @signals.worker_ready.connect

@@ -33,4 +33,30 @@ def outbox_relay() -> int:
 @shared_task(name="core.tasks.partitions_ensure")
 def ensure_partitions() -> dict[str, int]:
     """Beat: keep monthly partitions created ahead of need."""
-    return partitions.partitions_ensure()
+    with services.maintenance_run(task="partitions_ensure") as run:
+        run.details = partitions.partitions_ensure()
+    return run.details
+
+
+@shared_task(name="core.tasks.analyze_tables")
+def analyze_tables(force: bool = False) -> dict[str, dict]:
+    """Beat (hourly), or after a bulk load: ANALYZE the big tables that changed enough."""
+    with services.maintenance_run(task="analyze_tables") as run:
+        run.details = services.tables_analyze(force=force)
+    return run.details
+
+
+@shared_task(name="core.tasks.clear_sessions")
+def clear_sessions() -> int:
+    """Beat (daily): delete expired sessions."""
+    with services.maintenance_run(task="clear_sessions") as run:
+        run.details = {"deleted": services.sessions_clear()}
+    return run.details["deleted"]
+
+
+@shared_task(name="core.tasks.clear_tokens")
+def clear_tokens() -> dict:
+    """Beat (daily): delete expired OAuth tokens, lockout attempts and old idempotency keys."""
+    with services.maintenance_run(task="clear_tokens") as run:
+        run.details = services.tokens_clear()
+    return run.details

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.core import views
+from apps.core import security, views
 
 app_name = "core"
 
@@ -8,4 +8,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("csp-report", security.csp_report, name="csp_report"),
+    path("metrics", views.metrics, name="metrics"),
 ]

@@ -74,6 +74,8 @@ LOCAL_APPS = [
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
+    # First and (almost) last: request counts and latency for /metrics (docs/operations.md).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -86,6 +88,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.middleware.RequestContextMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes requires: it turns lockouts raised during login into responses.
     "axes.middleware.AxesMiddleware",
 ]
@@ -184,6 +187,13 @@ CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A task taken by a worker that dies without acknowledging it (acks_late) goes back to the queue
+# after the visibility timeout: keep it above the longest task and any countdown/ETA used.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+}
 # Time-partitioned tables (monthly, created ahead by core.tasks.partitions_ensure) and how long
 # domain events stay attached before audit.tasks.archive_old_partitions moves them to `archive`.
 MONTHLY_PARTITIONED_TABLES = ["audit.events", "progress.activity"]
@@ -212,6 +222,23 @@ BACKUP_KEEP = env.int("BACKUP_KEEP", default=7)
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=120)
 # /readyz reports beat down when no scheduled task was sent for this long (heartbeat is 30 s).
 BEAT_MAX_AGE = env.int("BEAT_MAX_AGE", default=180)
+# /metrics answers callers from these networks, or anyone with "Authorization: Bearer
+# METRICS_TOKEN" when a token is set; everyone else gets 403 (docs/operations.md).
+METRICS_ALLOWED_NETWORKS = env.list(
+    "METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"]
+)
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# Maintenance (core.tasks): tables ANALYZEd once this share of their rows (and at least this
+# many rows) changed since the last run; how long applied idempotency keys are kept.
+MAINTENANCE_ANALYZE_TABLES = [
+    "progress.enrollment",
+    "progress.lesson_progress",
+    "progress.activity",
+    "audit.events",
+]
+ANALYZE_CHANGED_FRACTION = env.float("ANALYZE_CHANGED_FRACTION", default=0.05)
+ANALYZE_MIN_CHANGED_ROWS = env.int("ANALYZE_MIN_CHANGED_ROWS", default=1000)
+IDEMPOTENCY_KEY_RETENTION_DAYS = env.int("IDEMPOTENCY_KEY_RETENTION_DAYS", default=30)
 # Analytics (docs/adr/0012-analytics.md): export files are kept this long; a learner with no
 # activity for this many days is "at risk" on the teacher's dashboard.
 ANALYTICS_EXPORT_TTL_HOURS = env.int("ANALYTICS_EXPORT_TTL_HOURS", default=24)
