@@ -16,5 +16,7 @@ urlpatterns = [
     path("billing/", include("apps.billing.api_urls")),
     path("assistants/", include("apps.assistants.api_urls")),
     path("analytics/", include("apps.analytics.api_urls")),
+    # /api/v1/enrollments/bulk/... and /api/v1/webhooks/...
+    path("", include("apps.integrations.api_urls")),
     re_path(r"^.*$", api_not_found),
 ]
