@@ -9,7 +9,7 @@ LYCEUM := $(PY) scripts/lyceum.py
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test services stop migrate lint format venv openapi
+.PHONY: help run test services stop migrate lint format venv openapi bench
 
 help:
 	@echo "make run       find or start PostgreSQL and Redis, migrate, seed demo data,"
@@ -21,6 +21,8 @@ help:
 	@echo "make lint      ruff check, ruff format --check, lint-imports"
 	@echo "make format    ruff format and ruff check --fix"
 	@echo "make venv      create .venv with Python 3.11 and install the pinned dependencies"
+	@echo "make bench     generate data (SCALE=0.01 default) and benchmark it under gunicorn;"
+	@echo "               ARGS=--full for full scale (docs/performance.md)"
 
 run: $(STAMP)
 	$(LYCEUM) run
@@ -45,6 +47,11 @@ format: $(STAMP)
 openapi: $(STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings.test DATABASE_URL=$${DATABASE_URL:-postgres://unused/unused} \
 		$(VENV)/bin/python manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
+
+# Benchmarks against generated data (docs/adr/0020-benchmark-harness.md): SCALE=0.01 by default.
+SCALE ?= 0.01
+bench: $(STAMP)
+	$(PY) bench/run.py --scale $(SCALE) $(ARGS)
 
 # Stopping needs only the standard library: it works before or without the venv.
 stop:
