@@ -37,7 +37,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-# ruff: noqa: S311 (seeded, reproducible data, not secrets), S608 (fixed table names)
+# Seeded, reproducible data, not secrets; SQL names are module constants.
+# ruff: noqa: S311, S608
 
 STAGE_TABLE = "public.bench_generate_stage"
 SEED = 20261122
@@ -531,8 +532,9 @@ class Command(BaseCommand):
                 cursor,
                 "progress.enrollment",
                 "id, created_at, updated_at, enrollment_type, status, progress_percent, "
-                "completed_lessons, total_lessons, study_time_seconds, last_accessed_at, started_at, "
-                "certificate_issued, assignments_completed, achievements, run, course_id, user_id",
+                "completed_lessons, total_lessons, study_time_seconds, last_accessed_at, "
+                "started_at, certificate_issued, assignments_completed, achievements, run, "
+                "course_id, user_id",
             ) as out,
         ):
             for number, c, user, touched in self._enrollments(plan):
@@ -649,7 +651,8 @@ class Command(BaseCommand):
                     out.write(
                         f"{det_id(MEMORY, i)}\t{at}\t{at}\t{det_id(USER, user)}\t{profile}\t"
                         f"{text.capitalize()}\t{{}}\t{rng.random():.3f}\t"
-                        f"{rng.uniform(0.5, 1):.3f}\t{rng.choice(MEMORY_CATEGORIES)}\t{{}}\tuser\t1\n"
+                        f"{rng.uniform(0.5, 1):.3f}\t{rng.choice(MEMORY_CATEGORIES)}"
+                        "\t{}\tuser\t1\n"
                     )
                 rows = out.rows
             cursor.execute(
