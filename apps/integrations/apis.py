@@ -90,6 +90,7 @@ class BulkEnrollmentApi(APIView):
     of `{"email", "course"}` objects (or `{"course": ..., "rows": [...]}`). 202: poll `url`."""
 
     scope_resource = "enrollments"
+    pagination_class = PageNumberPagination
     parser_classes = [JSONParser, MultiPartParser]
 
     class InputSerializer(serializers.Serializer):
@@ -102,7 +103,7 @@ class BulkEnrollmentApi(APIView):
 
     @extend_schema(responses=BulkJobOutput(many=True), operation_id="enrollments_bulk_list")
     def get(self, request):
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.my_bulk_jobs(owner=request.user), request, view=self
         )
@@ -171,6 +172,7 @@ class BulkEnrollmentRowsApi(APIView):
     the bad ones only)."""
 
     scope_resource = "enrollments"
+    pagination_class = PageNumberPagination
 
     class OutputSerializer(serializers.Serializer):
         row = serializers.IntegerField(source="row_number")
@@ -191,7 +193,7 @@ class BulkEnrollmentRowsApi(APIView):
         outcome = request.query_params.get("outcome")
         if outcome and outcome not in RowOutcome.values:
             raise DomainError("Unknown outcome.", fields={"outcome": list(RowOutcome.values)})
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.bulk_job_rows(job=job, outcome=outcome), request, view=self
         )
@@ -277,11 +279,12 @@ class WebhookEndpointListApi(APIView):
     """Webhook endpoints (staff); POST registers one and answers its signing secret once."""
 
     scope_resource = "webhooks"
+    pagination_class = PageNumberPagination
 
     @extend_schema(responses=EndpointOutput(many=True), operation_id="webhooks_endpoints_list")
     def get(self, request):
         _require_staff(request)
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.my_endpoints(owner=request.user), request, view=self
         )
@@ -355,6 +358,7 @@ class WebhookDeliveryListApi(APIView):
     """The delivery log of one endpoint, newest first."""
 
     scope_resource = "webhooks"
+    pagination_class = PageNumberPagination
 
     class OutputSerializer(serializers.Serializer):
         id = serializers.UUIDField()
@@ -375,7 +379,7 @@ class WebhookDeliveryListApi(APIView):
     @extend_schema(responses=OutputSerializer(many=True), operation_id="webhooks_deliveries_list")
     def get(self, request, endpoint_id):
         endpoint = _endpoint(request, endpoint_id)
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.endpoint_deliveries(endpoint=endpoint), request, view=self
         )

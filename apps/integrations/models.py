@@ -142,7 +142,6 @@ WEBHOOK_EVENT_TYPES = (
     "subscription.plan_changed",
     "subscription.cancelled",
     "user.registered",
-    "webhook.ping",
 )
 
 

@@ -1,5 +1,6 @@
 """The transactional outbox of webhooks: a trigger on audit.events writes one delivery row per
-active endpoint subscribed to the event's type, in the transaction that records the event.
+active endpoint subscribed to the event's type, in the transaction that records the event
+(a `webhook.ping` goes to the endpoint pinged only).
 
 Audit does not know integrations (it sits below every app): the database links them. The
 trigger is declared on the partitioned parent, so every partition (present and future) has it.
@@ -29,7 +30,11 @@ BEGIN
         ),
         'pending', 0, now(), '', '', now()
     FROM integrations.webhook_endpoint AS endpoint
-    WHERE endpoint.is_active AND NEW.event_type = ANY (endpoint.event_types)
+    WHERE endpoint.is_active AND (
+        -- a ping goes to the endpoint pinged only, subscribed or not
+        (NEW.event_type = 'webhook.ping' AND endpoint.id = NEW.aggregate_id)
+        OR (NEW.event_type <> 'webhook.ping' AND NEW.event_type = ANY (endpoint.event_types))
+    )
     ON CONFLICT DO NOTHING;
     RETURN NULL;
 END

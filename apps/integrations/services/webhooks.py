@@ -125,8 +125,8 @@ def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
 
 @transaction.atomic
 def endpoint_ping(*, endpoint: WebhookEndpoint, actor=None) -> None:
-    """Record a `webhook.ping` domain event for this endpoint (its outbox trigger queues the
-    delivery to every active endpoint subscribed to webhook.ping, so subscribe to test)."""
+    """Record a `webhook.ping` domain event for this endpoint: the outbox trigger queues a
+    delivery to it alone (whatever it subscribed to), to test the receiver."""
     domain_event_record(
         aggregate_type="webhook_endpoint",
         aggregate_id=endpoint.pk,
