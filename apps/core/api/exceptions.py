@@ -1,5 +1,7 @@
 """One error body for every API failure: {"error": {"code", "message", "fields"}}."""
 
+import math
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
@@ -53,6 +55,9 @@ def exception_handler(exc, context):
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else "error"
         response.data = error_body(code, _flatten(exc.detail))
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            # 429: also in the body, for clients that do not read headers (Retry-After is set).
+            response.data["error"]["retry_after"] = math.ceil(exc.wait)
     return response
 
 
