@@ -15,6 +15,7 @@ from apps.billing.models import (
     OrderLine,
     Payment,
     Plan,
+    ProviderEvent,
     Refund,
     Subscription,
 )
@@ -157,7 +158,53 @@ class PlanAdmin(admin.ModelAdmin):
 
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
-    list_display = ("user", "plan", "status", "current_period_end", "cancel_at_period_end")
-    list_filter = ("status", "plan")
-    search_fields = ("user__email",)
+    list_display = (
+        "user",
+        "plan",
+        "status",
+        "provider",
+        "current_period_end",
+        "cancel_at_period_end",
+    )
+    list_filter = ("status", "plan", "provider")
+    search_fields = ("user__email", "provider_reference")
     raw_id_fields = ("user",)
+    actions = ["renew", "cancel_now"]
+
+    def _each(self, request, queryset, service, done: str) -> None:
+        for subscription in queryset:
+            try:
+                service(subscription)
+            except DomainError as error:
+                self.message_user(request, f"{subscription}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{subscription}: {done}")
+
+    @admin.action(description="Payment received: renew for one period (manual provider)")
+    def renew(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda s: services.subscription_renew(subscription=s, actor=request.user),
+            "renewed.",
+        )
+
+    @admin.action(description="Cancel now (suspends its subscription enrollments)")
+    def cancel_now(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda s: services.subscription_cancel(subscription=s, at_period_end=False),
+            "cancelled.",
+        )
+
+
+@admin.register(ProviderEvent)
+class ProviderEventAdmin(admin.ModelAdmin):
+    list_display = ("provider", "event_type", "event_id", "received_at")
+    list_filter = ("provider", "event_type")
+    search_fields = ("event_id",)
+    readonly_fields = [f.name for f in ProviderEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -10,4 +10,6 @@ urlpatterns = [
     path("orders/", apis.OrderListApi.as_view(), name="orders"),
     path("orders/<uuid:order_id>/", apis.OrderDetailApi.as_view(), name="order"),
     path("subscription/", apis.SubscriptionApi.as_view(), name="subscription"),
+    path("subscription/enroll/", apis.SubscriptionEnrollApi.as_view(), name="subscription_enroll"),
+    path("webhooks/stripe/", apis.StripeWebhookApi.as_view(), name="webhook_stripe"),
 ]

@@ -10,6 +10,8 @@ from rest_framework.views import APIView
 
 from apps.billing import selectors, services
 from apps.billing.models import Plan
+from apps.billing.providers import provider_for
+from apps.billing.webhooks import stripe_event_handle
 from apps.content.selectors import course_visible_queryset
 from apps.core.api.pagination import PageNumberPagination
 from apps.core.exceptions import NotFoundError
@@ -188,3 +190,57 @@ class SubscriptionApi(APIView):
             subscription=self._mine(request), at_period_end=request.query_params.get("now") != "1"
         )
         return Response(SubscriptionOutput(subscription).data)
+
+
+class SubscriptionEnrollApi(APIView):
+    """Enroll me in a course my trialing/active subscription covers."""
+
+    scope_resource = "billing"
+
+    class InputSerializer(serializers.Serializer):
+        course = serializers.UUIDField()
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.UUIDField()
+        course = serializers.UUIDField(source="course_id")
+        enrollment_type = serializers.CharField()
+        status = serializers.CharField()
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer},
+        operation_id="billing_subscription_enroll",
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        enrollment = services.subscription_enroll(
+            user=request.user, course=_course(request, data.validated_data["course"])
+        )
+        return Response(self.OutputSerializer(enrollment).data, status=status.HTTP_201_CREATED)
+
+
+class StripeWebhookApi(APIView):
+    """Stripe's webhook. The `Stripe-Signature` header is verified with the library (400
+    `invalid_signature` otherwise, nothing changed); each event is handled once, all or
+    nothing: `handled`, `duplicate` (a replay: nothing changes) or `ignored` (a type we do not
+    handle, recorded and acknowledged). An event about an unknown order answers 404."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.CharField()
+        type = serializers.CharField()
+        result = serializers.ChoiceField(choices=["handled", "duplicate", "ignored"])
+
+    @extend_schema(request=None, responses=OutputSerializer, operation_id="billing_webhooks_stripe")
+    def post(self, request):
+        event = provider_for("stripe").event_verify(
+            payload=request.body, signature=request.headers.get("Stripe-Signature", "")
+        )
+        result = stripe_event_handle(event=event)
+        return Response(
+            self.OutputSerializer({"id": event["id"], "type": event["type"], "result": result}).data
+        )

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.audit.services import domain_event_record
 from apps.billing.models import (
+    ACCESS_SUBSCRIPTION_STATUSES,
     Coupon,
     CouponKind,
     CouponRedemption,
@@ -31,9 +32,15 @@ from apps.billing.models import (
     Subscription,
     SubscriptionStatus,
 )
-from apps.billing.selectors import course_paid_by, subscription_live
+from apps.billing.providers import provider_for
+from apps.billing.selectors import (
+    course_access,
+    course_paid_by,
+    plan_unlocks,
+    subscription_live,
+)
 from apps.content.models import AccessType, Course, CourseStatus
-from apps.core.exceptions import ConflictError, DomainError, NotFoundError
+from apps.core.exceptions import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from apps.progress.models import Enrollment, EnrollmentStatus, EnrollmentType
 from apps.progress.services import enrollment_create, enrollment_drop, enrollment_suspend
 
@@ -378,6 +385,24 @@ def order_cancel(*, order: Order) -> Order:
     return order
 
 
+def order_checkout(*, order: Order, success_url: str, cancel_url: str) -> str:
+    """Start paying a pending order on its provider's hosted page; returns the URL to send the
+    buyer to (the session is kept as the order's provider reference). The order is paid when
+    the provider's signed webhook says so. Raises ConflictError (not payable), ProviderError."""
+    if order.status not in (OrderStatus.PENDING, OrderStatus.FAILED):
+        raise ConflictError("This order cannot be paid.", code="order_not_payable")
+    provider = provider_for(order.provider)
+    if not provider.hosted_checkout:
+        raise ConflictError("This order is paid by bank transfer.", code="no_hosted_checkout")
+    redirect_to = provider.order_checkout(
+        order=order, success_url=success_url, cancel_url=cancel_url
+    )
+    Order.objects.filter(pk=order.pk).update(
+        provider_reference=redirect_to.reference, updated_at=timezone.now()
+    )
+    return redirect_to.url
+
+
 # -- invoices -------------------------------------------------------------------------------
 
 
@@ -414,11 +439,19 @@ def invoice_issue(*, order: Order) -> Invoice:
 
 @transaction.atomic
 def refund_create(
-    *, order: Order, amount_minor: int | None = None, reason: str = "", actor=None
+    *,
+    order: Order,
+    amount_minor: int | None = None,
+    reason: str = "",
+    actor=None,
+    provider_reference: str = "",
 ) -> Refund:
     """Refund all (default) or part of a paid order. A full refund suspends the enrollments it
-    paid for. Raises ConflictError (not paid), DomainError (zero, negative or above what is
-    left to refund)."""
+    paid for. Without `provider_reference` (a refund the provider already made, reported by its
+    webhook) the payment's provider is asked to give the money back first.
+
+    Raises ConflictError (not paid), DomainError (zero, negative or above what is left to
+    refund), ProviderError (the provider refused: nothing is recorded)."""
     order = _locked_order(order)
     if order.status not in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
         raise ConflictError("Only a paid order can be refunded.", code="order_not_refundable")
@@ -437,11 +470,18 @@ def refund_create(
             fields={"amount_minor": [f"At most {left}."]},
         )
     payment = order.payments.get(status=PaymentStatus.SUCCEEDED)
+    if not provider_reference:
+        # Network call with the order row locked: if our commit then failed, the provider's
+        # refund webhook (charge.refunded) records the refund anyway.
+        provider_reference = provider_for(payment.provider).refund(
+            payment=payment, amount_minor=amount
+        )
     refund = Refund.objects.create(
         order=order,
         payment=payment,
         amount_minor=amount,
         reason=reason,
+        provider_reference=provider_reference,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
     order.refunded_minor += amount
@@ -492,8 +532,52 @@ def _period_end(start: dt.datetime, interval: str) -> dt.datetime:
     raise AssertionError("unreachable")
 
 
+def _subscription_event(subscription: Subscription, event_type: str, actor=None, **data) -> None:
+    domain_event_record(
+        aggregate_type="subscription",
+        aggregate_id=subscription.pk,
+        event_type=event_type,
+        actor=actor,
+        data={"plan": subscription.plan.slug, "status": subscription.status, **data},
+    )
+
+
+def _subscription_enrollments_sync(subscription: Subscription) -> None:
+    """Access follows the subscription: its subscriber's subscription enrollments are suspended
+    when it no longer opens their course (lapsed, cancelled, another plan) and reinstated when
+    it opens them again (progress has no reinstate: drop + enroll keeps the progress)."""
+    now = timezone.now()
+    gives = subscription.status in ACCESS_SUBSCRIPTION_STATUSES and (
+        subscription.current_period_end > now
+    )
+    enrollments = Enrollment.objects.filter(
+        user_id=subscription.user_id, enrollment_type=EnrollmentType.SUBSCRIPTION
+    ).select_related("course", "user")
+    for enrollment in enrollments.exclude(status=EnrollmentStatus.DROPPED):
+        opens = gives and plan_unlocks(plan=subscription.plan, course=enrollment.course)
+        if course_paid_by(user=enrollment.user, course=enrollment.course):
+            continue  # bought as well: the purchase keeps it open
+        if not opens and enrollment.status in (
+            EnrollmentStatus.ACTIVE,
+            EnrollmentStatus.COMPLETED,
+        ):
+            enrollment_suspend(
+                enrollment=enrollment,
+                reason=f"subscription {subscription.pk} {subscription.status}",
+            )
+        elif opens and enrollment.status == EnrollmentStatus.SUSPENDED:
+            enrollment_drop(enrollment=enrollment)
+            enrollment_create(
+                user=enrollment.user,
+                course=enrollment.course,
+                enrollment_type=EnrollmentType.SUBSCRIPTION,
+            )
+
+
 @transaction.atomic
-def subscription_create(*, user, plan: Plan, provider: str | None = None) -> Subscription:
+def subscription_create(
+    *, user, plan: Plan, provider: str | None = None, provider_reference: str = ""
+) -> Subscription:
     """Subscribe `user` to `plan`: trialing for the plan's trial days, else active for one
     period. Raises ConflictError (already subscribed) or DomainError (inactive plan)."""
     if not plan.is_active:
@@ -513,6 +597,7 @@ def subscription_create(*, user, plan: Plan, provider: str | None = None) -> Sub
                 current_period_end=end,
                 trial_end=end if trial else None,
                 provider=provider or settings.BILLING_PROVIDER,
+                provider_reference=provider_reference,
             )
     except IntegrityError as exc:
         if "subscription_one_live_per_user" in str(exc):
@@ -520,21 +605,29 @@ def subscription_create(*, user, plan: Plan, provider: str | None = None) -> Sub
                 "You already have a subscription.", code="already_subscribed"
             ) from exc
         raise
-    domain_event_record(
-        aggregate_type="subscription",
-        aggregate_id=subscription.pk,
-        event_type="subscription.created",
-        data={"plan": plan.slug, "status": subscription.status},
-    )
+    _subscription_enrollments_sync(subscription)
+    _subscription_event(subscription, "subscription.created")
     return subscription
+
+
+def _locked_subscription(subscription: Subscription) -> Subscription:
+    # No select_related: FOR UPDATE OF cannot name a schema-qualified table, and the plan row
+    # need not be locked.
+    return Subscription.objects.select_for_update().get(pk=subscription.pk)
 
 
 @transaction.atomic
 def subscription_change_plan(*, subscription: Subscription, plan: Plan) -> Subscription:
-    """Move a live subscription to another plan from now on. Raises ConflictError/DomainError."""
-    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    """Move a live subscription to another plan from now on (no proration); enrollments the new
+    plan does not cover are suspended. Raises ConflictError/DomainError."""
+    subscription = _locked_subscription(subscription)
     if subscription.status == SubscriptionStatus.CANCELLED:
         raise ConflictError("This subscription is cancelled.", code="subscription_cancelled")
+    if provider_for(subscription.provider).hosted_checkout:
+        raise ConflictError(
+            "Cancel this subscription and subscribe to the other plan.",
+            code="provider_unsupported",
+        )
     if not plan.is_active:
         raise DomainError("This plan is no longer offered.", code="plan_inactive")
     if plan.pk == subscription.plan_id:
@@ -542,35 +635,145 @@ def subscription_change_plan(*, subscription: Subscription, plan: Plan) -> Subsc
     previous = subscription.plan.slug
     subscription.plan = plan
     subscription.save()
-    domain_event_record(
-        aggregate_type="subscription",
-        aggregate_id=subscription.pk,
-        event_type="subscription.plan_changed",
-        data={"from": previous, "to": plan.slug},
-    )
+    _subscription_enrollments_sync(subscription)
+    _subscription_event(subscription, "subscription.plan_changed", **{"from": previous})
     return subscription
 
 
 @transaction.atomic
-def subscription_cancel(*, subscription: Subscription, at_period_end: bool = True) -> Subscription:
-    """Cancel at the end of the paid period (default) or now. Raises ConflictError if already
-    cancelled."""
-    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+def subscription_cancel(
+    *, subscription: Subscription, at_period_end: bool = True, notify_provider: bool = True
+) -> Subscription:
+    """Cancel at the end of the paid period (default) or now; cancelling now suspends the
+    subscription enrollments. The provider is told unless it told us (`notify_provider`).
+    Raises ConflictError if already cancelled, ProviderError."""
+    subscription = _locked_subscription(subscription)
     if subscription.status == SubscriptionStatus.CANCELLED:
         raise ConflictError("This subscription is already cancelled.", code="already_cancelled")
+    if notify_provider:
+        provider_for(subscription.provider).subscription_cancel(
+            subscription=subscription, at_period_end=at_period_end
+        )
     if at_period_end:
         subscription.cancel_at_period_end = True
     else:
         subscription.status = SubscriptionStatus.CANCELLED
         subscription.cancelled_at = timezone.now()
     subscription.save()
-    domain_event_record(
-        aggregate_type="subscription",
-        aggregate_id=subscription.pk,
-        event_type="subscription.cancelled",
-        data={"at_period_end": at_period_end},
+    _subscription_enrollments_sync(subscription)
+    _subscription_event(subscription, "subscription.cancelled", at_period_end=at_period_end)
+    return subscription
+
+
+@transaction.atomic
+def subscription_renew(
+    *,
+    subscription: Subscription,
+    period_start: dt.datetime | None = None,
+    period_end: dt.datetime | None = None,
+    actor=None,
+) -> Subscription:
+    """A period was paid (staff recorded the transfer, or the provider's invoice was paid):
+    active until the end of the next period, suspended subscription enrollments reopen.
+    Without dates the period follows the current one (or starts now if that lapsed).
+    Raises ConflictError if cancelled."""
+    subscription = _locked_subscription(subscription)
+    if subscription.status == SubscriptionStatus.CANCELLED:
+        raise ConflictError("This subscription is cancelled.", code="subscription_cancelled")
+    now = timezone.now()
+    start = period_start or max(subscription.current_period_end, now)
+    end = period_end or _period_end(start, subscription.plan.interval)
+    if end <= now:
+        raise DomainError("The paid period is already over.", code="period_over")
+    subscription.status = SubscriptionStatus.ACTIVE
+    subscription.current_period_start = start
+    subscription.current_period_end = end
+    subscription.save()
+    _subscription_enrollments_sync(subscription)
+    _subscription_event(
+        subscription, "subscription.renewed", actor=actor, period_end=end.isoformat()
     )
     return subscription
+
+
+@transaction.atomic
+def subscription_mark_past_due(*, subscription: Subscription, reason: str = "") -> Subscription:
+    """A period is unpaid (trial over, renewal due, or the provider's charge failed): access
+    stops until it is paid. Raises ConflictError unless trialing or active."""
+    subscription = _locked_subscription(subscription)
+    if subscription.status not in ACCESS_SUBSCRIPTION_STATUSES:
+        raise ConflictError(
+            f"This subscription is {subscription.get_status_display().lower()}.",
+            code="not_active",
+        )
+    subscription.status = SubscriptionStatus.PAST_DUE
+    subscription.save()
+    _subscription_enrollments_sync(subscription)
+    _subscription_event(subscription, "subscription.past_due", reason=reason)
+    return subscription
+
+
+def _subscription_expire(subscription: Subscription, now: dt.datetime) -> str | None:
+    with transaction.atomic():
+        subscription = (
+            Subscription.objects.select_for_update(skip_locked=True)
+            .filter(pk=subscription.pk, current_period_end__lte=now)
+            .exclude(status=SubscriptionStatus.CANCELLED)
+            .first()
+        )
+        if subscription is None:
+            return None  # someone else has it, or it changed meanwhile
+        grace = dt.timedelta(days=settings.BILLING_PAST_DUE_GRACE_DAYS)
+        if subscription.cancel_at_period_end or (
+            subscription.status == SubscriptionStatus.PAST_DUE
+            and subscription.current_period_end + grace <= now
+        ):
+            subscription.status = SubscriptionStatus.CANCELLED
+            subscription.cancelled_at = now
+            outcome = "cancelled"
+        elif subscription.status in ACCESS_SUBSCRIPTION_STATUSES:
+            subscription.status = SubscriptionStatus.PAST_DUE
+            outcome = "past_due"
+        else:
+            return None  # past due, still within its grace days
+        subscription.save()
+        _subscription_enrollments_sync(subscription)
+        _subscription_event(subscription, f"subscription.{outcome}", reason="period ended")
+        return outcome
+
+
+def subscriptions_expire(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """The periodic rule for subscriptions whose period has ended without a renewal:
+    cancel_at_period_end -> cancelled; trialing/active -> past_due (unpaid: access stops);
+    past_due for BILLING_PAST_DUE_GRACE_DAYS -> cancelled. Each subscription in its own
+    transaction; returns how many changed, by outcome."""
+    now = now or timezone.now()
+    counts = {"past_due": 0, "cancelled": 0}
+    due = Subscription.objects.filter(current_period_end__lte=now).exclude(
+        status=SubscriptionStatus.CANCELLED
+    )
+    for subscription in due.order_by("current_period_end").iterator():
+        outcome = _subscription_expire(subscription, now)
+        if outcome:
+            counts[outcome] += 1
+    return counts
+
+
+@transaction.atomic
+def subscription_enroll(*, user, course: Course) -> Enrollment:
+    """Enroll a subscriber in a course their trialing/active plan covers (enrollment type
+    `subscription`, suspended again if the subscription lapses).
+
+    Raises PermissionDeniedError (no subscription covers it), ConflictError (already enrolled,
+    full) and whatever enrolling refuses."""
+    if course_access(user=user, course=course) != "subscription":
+        raise PermissionDeniedError(
+            "Subscribe to a plan that includes this course.", code="subscription_required"
+        )
+    existing = Enrollment.objects.filter(user=user, course=course).first()
+    if existing is not None and existing.status == EnrollmentStatus.SUSPENDED:
+        enrollment_drop(enrollment=existing)
+    return enrollment_create(user=user, course=course, enrollment_type=EnrollmentType.SUBSCRIPTION)
 
 
 # -- provider events ------------------------------------------------------------------------

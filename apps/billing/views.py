@@ -1,16 +1,21 @@
-"""Billing pages: course checkout (coupon, tax, total), the order's payment result, my orders
-and invoices (printable), my subscription (subscribe, change plan, cancel)."""
+"""Billing pages: course checkout (coupon, tax, total; a hosted provider's page for Stripe),
+the order's payment result, my orders and invoices (printable), my subscription (subscribe,
+change plan, cancel) and enrolling through it."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.billing import selectors, services
-from apps.billing.models import Plan
+from apps.billing.models import Order, Plan
+from apps.billing.providers import provider_for
 from apps.content.selectors import course_visible_queryset
 from apps.core.exceptions import DomainError
+from apps.progress.models import EnrollmentStatus
+from apps.progress.selectors import enrollment_for
 
 
 @login_required
@@ -36,7 +41,7 @@ def checkout(request: HttpRequest, slug: str) -> HttpResponse:
         except DomainError as exc:
             error = exc.message
         else:
-            return redirect("billing:order", order_id=order.pk)
+            return _pay_or_show(request, order)
     return render(
         request,
         "billing/checkout.html",
@@ -47,15 +52,77 @@ def checkout(request: HttpRequest, slug: str) -> HttpResponse:
             "coupon": coupon,
             "country": country or "",
             "access": access,
+            "enrolled": getattr(enrollment_for(user=request.user, course=course), "status", "")
+            in (EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED),
+            "hosted": provider_for().hosted_checkout,
+        },
+    )
+
+
+def _pay_or_show(request: HttpRequest, order: Order) -> HttpResponse:
+    """Send the buyer to the provider's hosted page (Stripe), or to the order page that says
+    how to pay by bank transfer (manual)."""
+    if not provider_for(order.provider).hosted_checkout:
+        return redirect("billing:order", order_id=order.pk)
+    try:
+        url = services.order_checkout(
+            order=order,
+            success_url=request.build_absolute_uri(
+                reverse("billing:order_result", args=[order.pk, "success"])
+            ),
+            cancel_url=request.build_absolute_uri(
+                reverse("billing:order_result", args=[order.pk, "cancelled"])
+            ),
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("billing:order", order_id=order.pk)
+    return redirect(url)
+
+
+@login_required
+@require_GET
+def order_detail(request: HttpRequest, order_id, result: str = "") -> HttpResponse:
+    order = get_object_or_404(selectors.my_orders(user=request.user), pk=order_id)
+    return render(
+        request,
+        "billing/order.html",
+        {
+            "order": order,
+            "result": result,
+            "hosted": provider_for(order.provider).hosted_checkout,
         },
     )
 
 
 @login_required
 @require_GET
-def order_detail(request: HttpRequest, order_id) -> HttpResponse:
+def order_result(request: HttpRequest, order_id, result: str) -> HttpResponse:
+    """Where the provider's page sends the buyer back: paid (the webhook may still be on its
+    way, so the page says so while the order is pending) or cancelled (nothing was charged)."""
+    if result not in ("success", "cancelled"):
+        raise Http404
+    return order_detail(request, order_id, result=result)
+
+
+@login_required
+@require_POST
+def order_pay(request: HttpRequest, order_id) -> HttpResponse:
+    """Pay a pending or failed order again on the provider's page."""
     order = get_object_or_404(selectors.my_orders(user=request.user), pk=order_id)
-    return render(request, "billing/order.html", {"order": order})
+    return _pay_or_show(request, order)
+
+
+@login_required
+@require_POST
+def order_cancel(request: HttpRequest, order_id) -> HttpResponse:
+    order = get_object_or_404(selectors.my_orders(user=request.user), pk=order_id)
+    try:
+        services.order_cancel(order=order)
+        messages.success(request, "The order is cancelled.")
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("billing:order", order_id=order.pk)
 
 
 @login_required
@@ -91,7 +158,14 @@ def subscription(request: HttpRequest) -> HttpResponse:
 def subscription_choose(request: HttpRequest) -> HttpResponse:
     plan = get_object_or_404(Plan, slug=request.POST.get("plan", ""), is_active=True)
     current = selectors.subscription_live(user=request.user)
+    provider = provider_for()
     try:
+        if current is None and provider.hosted_checkout:
+            back = request.build_absolute_uri(reverse("billing:subscription"))
+            checkout = provider.subscription_checkout(
+                user=request.user, plan=plan, success_url=back, cancel_url=back
+            )
+            return redirect(checkout.url)
         if current is None:
             services.subscription_create(user=request.user, plan=plan)
             messages.success(request, f"You are subscribed to {plan.name}.")
@@ -114,3 +188,16 @@ def subscription_cancel(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             messages.error(request, error.message)
     return redirect("billing:subscription")
+
+
+@login_required
+@require_POST
+def subscription_enroll(request: HttpRequest, slug: str) -> HttpResponse:
+    course = get_object_or_404(course_visible_queryset(user=request.user), slug=slug)
+    try:
+        services.subscription_enroll(user=request.user, course=course)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("billing:checkout", slug=slug)
+    messages.success(request, f"You are enrolled in “{course.title}” with your subscription.")
+    return redirect("progress:outline", slug=slug)

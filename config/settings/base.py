@@ -211,6 +211,8 @@ BILLING_TAX_RATES_BP = env.dict(
 )
 BILLING_DEFAULT_COUNTRY = env.str("BILLING_DEFAULT_COUNTRY", default="US")
 BILLING_PROVIDER = env.str("BILLING_PROVIDER", default="manual")
+# A subscription left unpaid after its period is past due, then cancelled after these days.
+BILLING_PAST_DUE_GRACE_DAYS = env.int("BILLING_PAST_DUE_GRACE_DAYS", default=14)
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
