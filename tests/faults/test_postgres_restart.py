@@ -145,7 +145,11 @@ def test_postgres_restart_under_load(cluster, app):
     for thread in threads:
         thread.start()
     try:
-        time.sleep(3)
+        # Warm: every path answered 200 at least once (a busy machine may need a while).
+        pgcluster.wait_for(
+            lambda: {r.path for r in list(results) if r.status == 200} == set(PATHS), timeout=60
+        )
+        time.sleep(1)
         t_stop = time.monotonic()
         cluster.stop(mode="fast")
         t_stopped = time.monotonic()

@@ -127,18 +127,21 @@ def _set_status(status: ReplicaStatus) -> ReplicaStatus:
 def check_replica(alias: str = REPLICA) -> ReplicaStatus:
     """Whether the replica answers and is no further behind than REPLICA_MAX_LAG_SECONDS.
 
-    The last verdict is reused for REPLICA_CHECK_INTERVAL seconds, except that the connection
-    of the calling thread is always made sure to open (with Django's health check): a replica
-    that went away is noticed on the next request, not at the next interval."""
+    A verdict is reused for REPLICA_CHECK_INTERVAL seconds, except that:
+    - the connection of the calling thread is always made sure to open (Django's health check
+      on a persistent connection): a replica that went away is noticed on the next request;
+    - "lagging" is measured again on every call (one cheap query on an open connection): the
+      measure is an upper bound (after an idle spell, the age of the last replayed transaction
+      until the next one is replayed, milliseconds later), so it must not stick."""
     now = time.monotonic()
     status = _status
     fresh = status is not None and now - status.checked_at < settings.REPLICA_CHECK_INTERVAL
-    if fresh and not status.usable:
-        return status
+    if fresh and not status.usable and status.lag_seconds is None:
+        return status  # unreachable: try connecting again after the interval
     connection = connections[alias]
     try:
         connection.ensure_connection()
-        if fresh:
+        if fresh and status.usable:
             return status
         with connection.cursor() as cursor:
             cursor.execute(LAG_SQL)
