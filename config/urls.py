@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from oauth2_provider import urls as oauth2_urls
 
 from apps.core.api.exceptions import api_not_found
 
@@ -7,6 +8,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("apps.accounts.urls")),
     path("api/v1/", include(("config.api_urls", "api"), namespace="api")),
+    # OAuth 2 (ADR 0018): authorize, token, revoke_token, introspect; no self-service app pages.
+    path("oauth/", include((oauth2_urls.base_urlpatterns, "oauth2_provider"))),
     re_path(r"^api/", api_not_found),
     path("", include("apps.progress.urls")),
     path("", include("apps.content.urls")),

@@ -75,6 +75,11 @@ DEMO_TWO_FACTOR = (
     "staff two-factor: add the key JR4WGZLVNUWWIZLNN4WWCZDNNFXC2MTG to a TOTP app, "
     "or use a backup code demo0001 ... demo0010"
 )
+# Kept in step with apps/demo/integrations.py (tests/scripts checks that they agree).
+DEMO_API = (
+    "API quick start (docs/api.md): OAuth client lyceum-demo-integration / lyceum-demo-secret, "
+    "student token lyc_pat_demoStudentToken0000000000000000000000"
+)
 # A fresh worker reports its first heartbeat a few seconds after the web server answers.
 HEALTH_GREEN_WAIT = 45.0
 
@@ -985,6 +990,7 @@ def banner(port: int, status: int) -> None:
         "  demo logins (e-mail / password):",
         *(f"    {email:<{width}}  {password:<17} {role}" for email, password, role in DEMO_LOGINS),
         f"  {DEMO_TWO_FACTOR}",
+        f"  {DEMO_API}",
         "Press Ctrl-C to stop web, worker and beat.",
         "=" * 72,
         "",

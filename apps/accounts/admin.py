@@ -5,7 +5,7 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils import timezone
 
 from apps.accounts import services
-from apps.accounts.models import TeacherProfile, User, UserPreferences
+from apps.accounts.models import PersonalAccessToken, TeacherProfile, User, UserPreferences
 
 
 class UserCreationAdminForm(UserCreationForm):
@@ -155,3 +155,28 @@ class UserAdmin(DjangoUserAdmin):
         for user in queryset:
             services.user_restore(user=user)
         self.message_user(request, f"Restored {queryset.count()} account(s).")
+
+
+@admin.register(PersonalAccessToken)
+class PersonalAccessTokenAdmin(admin.ModelAdmin):
+    """Users make their own tokens (the plaintext is shown to them once); staff see and revoke."""
+
+    list_display = ("name", "prefix", "user", "scope", "created_at", "expires_at", "last_used_at")
+    list_filter = ("revoked_at", "expires_at")
+    search_fields = ("name", "prefix", "user__email")
+    list_select_related = ("user",)
+    readonly_fields = [f.name for f in PersonalAccessToken._meta.fields if f.name != "token_hash"]
+    exclude = ("token_hash",)
+    actions = ("revoke",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        for token in queryset:
+            services.personal_access_token_revoke(token=token)
+        self.message_user(request, f"Revoked {queryset.count()} token(s).")

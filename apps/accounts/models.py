@@ -214,3 +214,49 @@ class TeacherProfile(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"Teacher profile of {self.user}"
+
+
+@pghistory.track(
+    # The hash is a secret's fingerprint and use stamps are bookkeeping: neither is audited.
+    exclude=["token_hash", "last_used_at"],
+    meta={"db_table": 'audit"."accounts_personal_access_token_event'},
+)
+class PersonalAccessToken(UUIDModel):
+    """A scoped, expiring token a user makes for their scripts (ADR 0018). Only a SHA-256 of
+    the token is stored; its first characters (`prefix`) identify it in lists and logs."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="personal_access_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, db_index=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    scopes = ArrayField(models.CharField(max_length=64), default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = 'accounts"."personal_access_token'
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="personal_access_token_expires_after_creation",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(token_hash__regex=r"^[0-9a-f]{64}$"),  # noqa: S106
+                name="personal_access_token_hash_is_sha256",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def scope(self) -> str:
+        """Space-separated, as on OAuth access tokens (apps.core.api.scopes.token_scopes)."""
+        return " ".join(self.scopes)
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

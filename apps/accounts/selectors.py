@@ -1,8 +1,9 @@
 """Reads owned by accounts."""
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from apps.accounts.models import User, UserPreferences
+from apps.accounts.models import PersonalAccessToken, User, UserPreferences
 
 
 def preferences_for(*, user: User) -> UserPreferences:
@@ -16,3 +17,17 @@ def preferences_for(*, user: User) -> UserPreferences:
 def user_list() -> QuerySet[User]:
     """Users that exist (deleted ones excluded), by e-mail."""
     return User.objects.order_by("email")
+
+
+def personal_access_token_list(*, user: User) -> QuerySet[PersonalAccessToken]:
+    """The user's personal access tokens, revoked and expired ones included, newest first."""
+    return PersonalAccessToken.objects.filter(user=user).order_by("-created_at")
+
+
+def personal_access_token_active(*, token_hash: str) -> PersonalAccessToken | None:
+    """The live (not revoked, not expired) token with this hash, with its user, or None."""
+    return (
+        PersonalAccessToken.objects.select_related("user")
+        .filter(token_hash=token_hash, revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )

@@ -1,6 +1,8 @@
 """Writes owned by accounts: registration, profile, preferences, verification, lockout, 2FA."""
 
+import hashlib
 import secrets
+from datetime import timedelta
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
@@ -12,10 +14,12 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from apps.accounts.models import TeacherProfile, User, UserPreferences
+from apps.accounts.models import PersonalAccessToken, TeacherProfile, User, UserPreferences
 from apps.accounts.tokens import email_verification_token, email_verification_user
 from apps.audit.services import domain_event_record
-from apps.core.exceptions import ConflictError, DomainError
+from apps.core.api.authentication import PERSONAL_TOKEN_PREFIX
+from apps.core.api.scopes import all_scopes
+from apps.core.exceptions import ConflictError, DomainError, PermissionDeniedError
 
 PROFILE_FIELDS = ("first_name", "last_name", "username", "phone", "date_of_birth")
 PREFERENCE_FIELDS = ("theme", "language", "timezone", "notifications")
@@ -302,3 +306,94 @@ def two_factor_install(*, user: User, key_hex: str, backup_codes: tuple[str, ...
     static = StaticDevice.objects.create(user=user, name="Backup codes", confirmed=True)
     StaticToken.objects.bulk_create(StaticToken(device=static, token=code) for code in backup_codes)
     return device
+
+
+def personal_access_token_hash(plaintext: str) -> str:
+    """The fingerprint stored for a personal access token. SHA-256 without a key: the token is
+    256 random bits, so it cannot be guessed from the hash, and rotating SECRET_KEY keeps it."""
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+@transaction.atomic
+def personal_access_token_create(
+    *,
+    user: User,
+    name: str,
+    scopes: list[str],
+    expires_in_days: int | None = None,
+    allowed_scopes: set[str] | None = None,
+) -> tuple[PersonalAccessToken, str]:
+    """Make a token for the user's scripts; returns it with its plaintext, shown only now.
+
+    `allowed_scopes` bounds the scopes (a token creating a token cannot widen its own).
+    Raises DomainError for unknown or disallowed scopes, or a lifetime out of bounds."""
+    known = set(all_scopes())
+    wanted = sorted(set(scopes))
+    unknown = [scope for scope in wanted if scope not in known]
+    if not wanted or unknown:
+        raise DomainError(
+            "Choose at least one scope, from the API's scopes.",
+            fields={"scopes": [f"Unknown scope {scope!r}." for scope in unknown] or ["Required."]},
+        )
+    if allowed_scopes is not None and not set(wanted) <= allowed_scopes:
+        raise PermissionDeniedError(
+            "A token can only create tokens with scopes it holds itself.",
+            code="insufficient_scope",
+            fields={"scopes": sorted(set(wanted) - allowed_scopes)},
+        )
+    days = expires_in_days or settings.PERSONAL_ACCESS_TOKEN_DEFAULT_DAYS
+    if not 1 <= days <= settings.PERSONAL_ACCESS_TOKEN_MAX_DAYS:
+        raise DomainError(
+            f"A token lives 1 to {settings.PERSONAL_ACCESS_TOKEN_MAX_DAYS} days.",
+            fields={"expires_in_days": ["Out of range."]},
+        )
+    plaintext = PERSONAL_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = timezone.now()
+    token = PersonalAccessToken.objects.create(
+        user=user,
+        name=name.strip() or "token",
+        prefix=plaintext[: len(PERSONAL_TOKEN_PREFIX) + 6],
+        token_hash=personal_access_token_hash(plaintext),
+        scopes=wanted,
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    return token, plaintext
+
+
+@transaction.atomic
+def personal_access_token_revoke(*, token: PersonalAccessToken) -> PersonalAccessToken:
+    """Revoke the token now (idempotent: an already revoked token keeps its time)."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def personal_access_token_touch(*, token: PersonalAccessToken) -> None:
+    """Note that the token was used, at most once a minute (a write per call would be waste)."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        PersonalAccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+
+
+@transaction.atomic
+def personal_access_token_install(
+    *, user: User, name: str, plaintext: str, scopes: list[str], days: int
+) -> PersonalAccessToken:
+    """Give the user a token with a known value, valid `days` from now, replacing one of the same
+    name. For provisioning (demo data), never for users' own tokens."""
+    if not plaintext.startswith(PERSONAL_TOKEN_PREFIX):
+        raise DomainError(f"A personal access token starts with {PERSONAL_TOKEN_PREFIX}.")
+    PersonalAccessToken.objects.filter(user=user, name=name).delete()
+    now = timezone.now()
+    return PersonalAccessToken.objects.create(
+        user=user,
+        name=name,
+        prefix=plaintext[: len(PERSONAL_TOKEN_PREFIX) + 6],
+        token_hash=personal_access_token_hash(plaintext),
+        scopes=sorted(scopes),
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import match_token, user_has_device
 
-from apps.accounts import services
+from apps.accounts import selectors, services
 from apps.accounts.forms import (
     EmailAuthenticationForm,
     PasswordConfirmForm,
@@ -36,6 +36,7 @@ from apps.accounts.forms import (
 from apps.accounts.models import THEMES, TeacherProfile
 from apps.accounts.selectors import preferences_for
 from apps.accounts.tokens import InvalidLink
+from apps.core.api.scopes import all_scopes
 from apps.core.exceptions import DomainError
 
 PENDING_SESSION_KEY = "accounts.pending_second_factor"
@@ -387,3 +388,46 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def personal_tokens(request: HttpRequest) -> HttpResponse:
+    """The user's personal access tokens: make one (its plaintext shown on this page only),
+    revoke one."""
+    created = None
+    scopes = all_scopes()
+    if request.method == "POST" and "revoke" in request.POST:
+        token = (
+            selectors.personal_access_token_list(user=request.user)
+            .filter(pk=request.POST.get("revoke"))
+            .first()
+        )
+        if token is not None:
+            services.personal_access_token_revoke(token=token)
+            messages.success(request, f"Token {token.name} revoked.")
+        return redirect("accounts:personal_tokens")
+    if request.method == "POST":
+        try:
+            days = int(request.POST.get("expires_in_days") or 0) or None
+            token, plaintext = services.personal_access_token_create(
+                user=request.user,
+                name=request.POST.get("name", "")[:100],
+                scopes=request.POST.getlist("scopes"),
+                expires_in_days=days,
+            )
+        except (DomainError, ValueError) as error:
+            messages.error(request, getattr(error, "message", "Give the lifetime in days."))
+        else:
+            created = {"token": token, "plaintext": plaintext}
+    return render(
+        request,
+        "accounts/personal_tokens.html",
+        {
+            "tokens": selectors.personal_access_token_list(user=request.user),
+            "scopes": scopes.items(),
+            "created": created,
+            "default_days": settings.PERSONAL_ACCESS_TOKEN_DEFAULT_DAYS,
+            "max_days": settings.PERSONAL_ACCESS_TOKEN_MAX_DAYS,
+        },
+    )

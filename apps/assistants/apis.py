@@ -16,6 +16,7 @@ from apps.assistants.services import chat, memories
 from apps.core.api.conditional import ConditionalGetMixin
 from apps.core.api.exceptions import error_body
 from apps.core.api.pagination import PageNumberPagination
+from apps.core.api.schema import ErrorSerializer
 
 
 class CapabilitySerializer(serializers.Serializer):
@@ -67,7 +68,9 @@ class ChatApi(APIView):
             return [memory.content for memory in result.memories]
 
     @extend_schema(
-        request=InputSerializer, responses=OutputSerializer, operation_id="assistant_chat"
+        request=InputSerializer,
+        responses={200: OutputSerializer, 502: ErrorSerializer},
+        operation_id="assistant_chat",
     )
     def post(self, request: Request, profile_id) -> Response:
         profile = selectors.profile_get(profile_id=profile_id)

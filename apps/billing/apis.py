@@ -13,7 +13,9 @@ from apps.billing.models import Plan
 from apps.billing.providers import provider_for
 from apps.billing.webhooks import stripe_event_handle
 from apps.content.selectors import course_visible_queryset
+from apps.core.api.conditional import ConditionalGetMixin
 from apps.core.api.pagination import PageNumberPagination
+from apps.core.api.permissions import HasResourceScope
 from apps.core.exceptions import NotFoundError
 
 
@@ -69,7 +71,9 @@ def _course(request, course_id):
 
 
 class PlanListApi(APIView):
-    permission_classes = [AllowAny]
+    scope_resource = "billing"
+
+    permission_classes = [AllowAny, HasResourceScope]
 
     @extend_schema(responses=PlanOutput(many=True), operation_id="billing_plans_list")
     def get(self, request):
@@ -78,6 +82,9 @@ class PlanListApi(APIView):
 
 class QuoteApi(APIView):
     """Price a course for me: coupon discount, tax for my country, total (nothing is saved)."""
+
+    # Pricing changes nothing.
+    required_scopes = {"billing:read"}
 
     class InputSerializer(serializers.Serializer):
         course = serializers.UUIDField()
@@ -113,6 +120,9 @@ class OrderListApi(APIView):
     """My orders; POST creates a pending order for a course (the manual provider then waits
     for staff to mark it paid)."""
 
+    scope_resource = "billing"
+    pagination_class = PageNumberPagination
+
     class InputSerializer(serializers.Serializer):
         course = serializers.UUIDField()
         coupon = serializers.CharField(required=False, allow_blank=True, default="")
@@ -120,7 +130,7 @@ class OrderListApi(APIView):
 
     @extend_schema(responses=OrderOutput(many=True), operation_id="billing_orders_list")
     def get(self, request):
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.my_orders(user=request.user), request, view=self
         )
@@ -142,16 +152,20 @@ class OrderListApi(APIView):
         return Response(OrderOutput(order).data, status=status.HTTP_201_CREATED)
 
 
-class OrderDetailApi(APIView):
+class OrderDetailApi(ConditionalGetMixin, APIView):
+    scope_resource = "billing"
+
     @extend_schema(responses=OrderOutput, operation_id="billing_orders_retrieve")
     def get(self, request, order_id):
         order = get_object_or_404(selectors.my_orders(user=request.user), pk=order_id)
         return Response(OrderOutput(order).data)
 
 
-class SubscriptionApi(APIView):
+class SubscriptionApi(ConditionalGetMixin, APIView):
     """My live subscription: GET it, POST subscribes or changes plan, DELETE cancels (at the
     end of the period unless ?now=1)."""
+
+    scope_resource = "billing"
 
     class InputSerializer(serializers.Serializer):
         plan = serializers.SlugField()

@@ -21,6 +21,7 @@ from apps.demo import catalog
 from apps.demo.assistants import demo_assistants_seed
 from apps.demo.billing import demo_billing_seed
 from apps.demo.data import DEMO_BACKUP_CODES, DEMO_ROLES, DEMO_TOTP_KEY_HEX, DEMO_USERS
+from apps.demo.integrations import demo_integrations_seed
 from apps.demo.learning import demo_learning_seed
 from apps.rbac.models import Role
 from apps.rbac.services import grant_ensure, rbac_builtin_sync
@@ -49,6 +50,9 @@ def demo_seed() -> dict[str, int]:
     counts["created"] += demo_assistants_seed(users=users)
     counts["created"] += demo_learning_seed(student=users["student@lyceum.test"])
     counts["created"] += demo_billing_seed(student=users["student@lyceum.test"])
+    counts["created"] += demo_integrations_seed(
+        admin=users["admin@lyceum.test"], student=users["student@lyceum.test"]
+    )
     return counts
 
 

@@ -2,7 +2,7 @@
 course progress, roster and gradebook for instructors, certificate verification."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
@@ -265,7 +265,18 @@ class GradebookApi(APIView):
         lessons = LessonSerializer(many=True)
         rows = RowSerializer(many=True)
 
-    @extend_schema(responses=OutputSerializer, operation_id="gradebook_retrieve")
+    @extend_schema(
+        responses=inline_serializer(
+            "GradebookPage",
+            {
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": OutputSerializer(),
+            },
+        ),
+        operation_id="gradebook_retrieve",
+        parameters=[OpenApiParameter("cursor", str, description="From `next` or `previous`.")],
+    )
     def get(self, request, course_id):
         course = _teaching_course(request, course_id)
         paginator = RosterPagination()

@@ -47,6 +47,7 @@ DJANGO_APPS = [
 THIRD_PARTY_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
+    "oauth2_provider",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -263,11 +264,19 @@ ASSISTANT_FORGOTTEN_RETENTION_DAYS = env.int("ASSISTANT_FORGOTTEN_RETENTION_DAYS
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Token first: an unauthenticated API call then answers 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        # Bearer tokens first: an unauthenticated API call then answers 401 with
+        # WWW-Authenticate. Personal access tokens, then OAuth 2 access tokens (ADR 0018); DRF's
+        # own TokenAuthentication is gone (unscoped, never expiring, stored in clear).
+        "apps.accounts.authentication.PersonalAccessTokenAuthentication",
+        "apps.core.api.authentication.OAuth2Authentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every endpoint: a token needs the operation's scope (views naming their own permission
+    # classes list HasResourceScope too; a test walks them all).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "apps.core.api.permissions.HasResourceScope",
+    ],
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -275,7 +284,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apps.core.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        # The "user" rate, counted per client: OAuth application, personal token or user.
+        "apps.core.api.throttling.ClientRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="100/minute"),
@@ -283,6 +293,30 @@ REST_FRAMEWORK = {
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# OAuth 2 (django-oauth-toolkit, ADR 0018): /oauth/token/ (client credentials, authorization
+# code with PKCE S256), /oauth/revoke_token/; applications are managed in the admin. Scopes
+# `<resource>:<read|write>` come from the API views (apps.core.api.scopes).
+OAUTH2_PROVIDER = {
+    "SCOPES_BACKEND_CLASS": "apps.core.api.scopes.ApiScopes",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH_ACCESS_TOKEN_SECONDS", default=3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("OAUTH_REFRESH_TOKEN_SECONDS", default=30 * 24 * 3600),
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ROTATE_REFRESH_TOKEN": True,
+    "PKCE_REQUIRED": True,
+    # RFC 9700 behaviour now (the 4.0 defaults): S256 only, no password or implicit grant,
+    # tokens only in the header, `iss` in authorization responses, tokens hashed at rest.
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": env.list("OAUTH_REDIRECT_SCHEMES", default=["http", "https"]),
+}
+# Personal access tokens: lifetime when none is asked for, and the longest allowed (days).
+PERSONAL_ACCESS_TOKEN_DEFAULT_DAYS = env.int("PERSONAL_ACCESS_TOKEN_DEFAULT_DAYS", default=90)
+PERSONAL_ACCESS_TOKEN_MAX_DAYS = env.int("PERSONAL_ACCESS_TOKEN_MAX_DAYS", default=366)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lyceum API",
     "DESCRIPTION": "REST API of the Lyceum learning management system.",

@@ -9,10 +9,9 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from apps.accounts.models import User
-from apps.accounts.services import user_create
+from apps.accounts.services import personal_access_token_create, user_create
 from apps.audit.selectors import domain_events, object_as_of, object_history, user_activity
 from apps.audit.services import domain_event_record
 from apps.rbac.models import Role
@@ -54,9 +53,9 @@ def test_raw_sql_change_is_one_event_without_actor():
 
 def test_api_change_is_one_event_with_actor_and_request_id(api_client):
     user = UserFactory(first_name="Api")
-    token = Token.objects.create(user=user)
+    _token, plaintext = personal_access_token_create(user=user, name="t", scopes=["users:write"])
     api_client.credentials(
-        HTTP_AUTHORIZATION=f"Token {token.key}", HTTP_X_REQUEST_ID="api-req-0001"
+        HTTP_AUTHORIZATION=f"Bearer {plaintext}", HTTP_X_REQUEST_ID="api-req-0001"
     )
     response = api_client.patch("/api/v1/accounts/me/", {"first_name": "Changed"})
     assert response.status_code == 200

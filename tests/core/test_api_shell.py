@@ -4,6 +4,7 @@ import pytest
 import yaml
 from rest_framework.authtoken.models import Token
 
+from apps.accounts.services import personal_access_token_create
 from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,17 +31,25 @@ def test_unauthenticated_call_is_401(api_client):
     assert error["fields"] == {}
 
 
-def test_token_auth(api_client, user):
-    token = Token.objects.create(user=user)
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+def test_personal_access_token_auth(api_client, user):
+    _token, plaintext = personal_access_token_create(user=user, name="t", scopes=["users:read"])
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
     response = api_client.get("/api/v1/accounts/me/")
     assert response.status_code == 200
     assert response.json()["email"] == user.email
 
 
 def test_bad_token_is_401(api_client):
-    api_client.credentials(HTTP_AUTHORIZATION="Token nope")
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer lyc_pat_nope")
     assert_error(api_client.get("/api/v1/accounts/me/"), 401, "authentication_failed")
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not-an-oauth-token")
+    assert_error(api_client.get("/api/v1/accounts/me/"), 401, "authentication_failed")
+
+
+def test_drf_tokens_no_longer_authenticate(api_client, user):
+    token = Token.objects.create(user=user)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert_error(api_client.get("/api/v1/accounts/me/"), 401, "not_authenticated")
 
 
 def test_session_auth(api_client, user):
@@ -101,7 +110,7 @@ def test_openapi_schema_describes_the_api(client):
     assert schema["openapi"].startswith("3.")
     assert "/api/v1/accounts/me/" in schema["paths"]
     security = schema["components"]["securitySchemes"]
-    assert {"tokenAuth", "cookieAuth"} <= set(security)
+    assert {"oauth2", "personalAccessToken", "cookieAuth"} <= set(security)
     # Nested Input/OutputSerializers are named after their view, so they never collide.
     assert "MeOutput" in schema["components"]["schemas"]
 

@@ -7,6 +7,7 @@ but empty counts as unset and hides .env) so neither the caller's environment no
 
 import importlib.util
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -209,3 +210,10 @@ def test_demo_logins_in_the_banner_match_the_demo_data(lyceum):
     spec.loader.exec_module(data)
     banner = {(email, password) for email, password, _role in lyceum.DEMO_LOGINS}
     assert banner == {(user["email"], user["password"]) for user in data.DEMO_USERS}
+
+
+def test_demo_api_credentials_in_the_banner_match_the_demo_data(lyceum):
+    source = (SCRIPT.parents[1] / "apps" / "demo" / "integrations.py").read_text()
+    for name in ("DEMO_OAUTH_CLIENT_ID", "DEMO_OAUTH_CLIENT_SECRET", "DEMO_STUDENT_TOKEN"):
+        value = re.search(rf'^{name} = "([^"]+)"', source, re.MULTILINE).group(1)
+        assert value in lyceum.DEMO_API

@@ -18,6 +18,9 @@ class ErrorSerializer(serializers.Serializer):
             child=serializers.ListField(child=serializers.CharField()),
             help_text="Per input field (or `scope`), what is wrong with it.",
         )
+        retry_after = serializers.IntegerField(
+            required=False, help_text="On 429 only: seconds to wait (as in Retry-After)."
+        )
 
     error = DetailSerializer()
 
@@ -29,7 +32,9 @@ ERROR_RESPONSES = {
     "(code `insufficient_scope`).",
     "404": "No such object (or not visible to you).",
     "409": "Conflicts with the current state.",
+    "415": "The body's media type is not one this operation accepts.",
     "429": "Too many requests: wait the seconds in Retry-After.",
+    "502": "An upstream provider failed.",
 }
 
 
@@ -133,7 +138,7 @@ class AutoSchema(SpectacularAutoSchema):
             return responses
         codes = ["400", "401", "403", "404", "429"]
         if self.method not in ("GET", "HEAD", "OPTIONS"):
-            codes.append("409")
+            codes += ["409", "415"]
         for code in codes:
             if code not in responses:
                 response = self._get_response_for_code(ErrorSerializer, code)
