@@ -15,6 +15,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 
+from apps.core.fields import EncryptedTextField
 from apps.core.models import TimeStampedModel, UUIDModel
 
 # -- bulk enrollment ----------------------------------------------------------------------
@@ -164,8 +165,8 @@ class WebhookEndpoint(UUIDModel, TimeStampedModel):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     url = models.URLField(max_length=500)
     description = models.CharField(max_length=200, blank=True)
-    # Stored as is: the HMAC key must be readable to sign (no encrypted field exists yet).
-    secret = models.CharField(max_length=100, editable=False)
+    # The HMAC key must be readable to sign: encrypted at rest (ADR 0016), not hashed.
+    secret = EncryptedTextField(editable=False)
     event_types = ArrayField(models.CharField(max_length=100), default=list)
     is_active = models.BooleanField(default=True)
     consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
@@ -180,6 +181,9 @@ class WebhookEndpoint(UUIDModel, TimeStampedModel):
                 condition=models.Q(url__startswith="http://")
                 | models.Q(url__startswith="https://"),
                 name="webhook_endpoint_http_url",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(secret__sealed=True), name="webhook_endpoint_secret_encrypted"
             ),
         ]
 

@@ -158,7 +158,9 @@ def test_paid_courses_are_gifts_by_staff_only(api_client, teacher, staff_user):
     assert Enrollment.objects.get(user=learner, course=paid).enrollment_type == "gift"
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_10k_row_job_completes(teacher, course):
+    """Committed chunk by chunk, as a worker runs it (not inside one test transaction)."""
     learners = UserFactory.create_batch(100)
     other = [published(CourseFactory(instructor=teacher)) for _ in range(99)]
     # 100 learners x 100 courses = 10,000 distinct enrollments.

@@ -299,3 +299,15 @@ def test_only_staff_manage_webhooks(api_client):
     )
     assert response.status_code == 403
     assert api_client.get("/api/v1/webhooks/endpoints/").status_code == 403
+
+
+def test_the_signing_secret_is_encrypted_at_rest(staff_user):
+    endpoint = _endpoint(staff_user, "https://example.com/hook")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT secret FROM integrations.webhook_endpoint WHERE id = %s", [endpoint.pk]
+        )
+        [stored] = cursor.fetchone()
+    assert stored.startswith("enc1:")
+    assert endpoint.secret not in stored
+    assert WebhookEndpoint.objects.get().secret == endpoint.secret

@@ -2,8 +2,8 @@
 request parses and stores them), then a worker enrolls them chunk by chunk through progress's
 enrollment_create and records each row's outcome.
 
-Each chunk is one transaction (a savepoint per row): its enrollments, its row outcomes and the
-job's counters commit together, so a worker that dies mid-job loses nothing and a rerun of the
+Each chunk (20 rows) is one transaction (a savepoint per row): its enrollments, its row outcomes
+and the job's counters commit together, so a worker that dies mid-job loses nothing and a rerun of the
 task continues with the rows still pending. Chunks are claimed with SKIP LOCKED, so two runs of
 one job never process a row twice. Re-uploading the same file is idempotent: learners already
 enrolled are reported as "already_enrolled", not as errors, and nothing is duplicated.
@@ -30,7 +30,10 @@ from apps.rbac.selectors import user_has_permission, user_permission_scopes
 
 RUN_TASK = "integrations.tasks.bulk_enrollment_run"
 MAX_ROWS = 10_000
-CHUNK = 200
+# Rows per transaction. Each row opens a few savepoints that write (enrollment, event, activity);
+# past 64 subtransactions a transaction overflows PostgreSQL's per-backend cache and every
+# snapshot taken meanwhile gets slower, so chunks stay small.
+CHUNK = 20
 
 
 def _may_bulk_enroll(owner) -> bool:
