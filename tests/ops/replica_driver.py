@@ -4,13 +4,14 @@ A separate process because the settings must be built from DATABASE_URL and
 DATABASE_REPLICA_URL (the `replica` alias) exactly as a deployment builds them, while the
 pytest process is configured for its own test database. Usage (environment from the test):
 
-    python tests/ops/replica_driver.py healthy|lag|down
+    python tests/ops/replica_driver.py healthy lag down    (any of them, in that order)
 
 Prints one JSON line of what it saw; any failed check raises (non-zero exit).
 """
 
 import json
 import os
+import subprocess
 import sys
 import time
 import uuid
@@ -26,11 +27,12 @@ import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from django.db import connections  # noqa: E402
-from django.test import Client, RequestFactory  # noqa: E402
+from django.test import Client, RequestFactory, override_settings  # noqa: E402
 
 from apps.accounts.models import User  # noqa: E402
 from apps.analytics.models import VIEWS, ExportJob, RefreshRun  # noqa: E402
 from apps.core.db import router  # noqa: E402
+from tests import pgcluster  # noqa: E402
 from tests.accounts.factories import UserFactory  # noqa: E402
 
 STANDBY_SUPERUSER = os.environ["REPLICA_SUPERUSER_DSN"]  # to pause and resume replay
@@ -77,15 +79,14 @@ def forget_pin(client: Client, user) -> None:
     cache.delete(router._PIN_CACHE_KEY.format(user.pk))
 
 
-def staff_client(*, standby_up: bool = True) -> tuple[Client, User]:
+def staff_client() -> tuple[Client, User]:
     tag = uuid.uuid4().hex[:10]
     user = UserFactory(email=f"replica-{tag}@example.org", username=f"replica-{tag}")
     user.is_staff = True
     user.save(update_fields=["is_staff"])
     client = Client()
     client.force_login(user)
-    if standby_up:
-        wait_caught_up()  # the standby knows the user before anything is read from it
+    wait_caught_up()  # the standby knows the user before anything is read from it
     return client, user
 
 
@@ -202,14 +203,25 @@ def lag() -> None:
     seen["after_resume"] = "standby in use again"
 
 
+def stop_standby() -> None:
+    """pg_ctl stop on the standby's data directory (as the `postgres` OS user when root)."""
+    argv = [str(pgcluster.bin_dir() / "pg_ctl"), "-D", os.environ["REPLICA_DATA_DIR"]]
+    subprocess.run(pgcluster._as_postgres([*argv, "-m", "fast", "-w", "stop"]), check=True, cwd="/")
+
+
 def down() -> None:
-    """Standby stopped: reads fall back to the primary, no error page."""
-    client, _user = staff_client(standby_up=False)
-    statuses = []
-    for path in ("/analytics/me/", "/analytics/exports/", "/analytics/me/"):
-        status, on_replica, on_primary = get(client, path)
-        statuses.append(status)
-        assert status == 200 and on_replica == 0 and on_primary > 0, (path, status, on_replica)
+    """Standby stopped while the app holds a connection to it and a fresh "usable" verdict:
+    reads fall back to the primary at once, no error page."""
+    client, _user = staff_client()
+    with override_settings(REPLICA_CHECK_INTERVAL=60):
+        status, on_replica, _ = get(client, "/analytics/me/")
+        assert status == 200 and on_replica > 0, (status, on_replica)
+        stop_standby()
+        statuses = []
+        for path in ("/analytics/me/", "/analytics/exports/", "/analytics/me/"):
+            status, on_replica, on_primary = get(client, path)
+            statuses.append(status)
+            assert status == 200 and on_replica == 0 and on_primary > 0, (path, status)
     verdict = router.replica_status()
     assert verdict is not None and not verdict.usable and "unreachable" in verdict.reason
     with router.request_scope(RequestFactory().get("/")):
@@ -220,5 +232,7 @@ def down() -> None:
 
 
 if __name__ == "__main__":
-    {"healthy": healthy, "lag": lag, "down": down}[sys.argv[1]]()
-    print(json.dumps({"scenario": sys.argv[1], **seen}))
+    # One process for the scenarios, in order (a Django start-up is seconds on a busy machine).
+    for scenario in sys.argv[1:]:
+        {"healthy": healthy, "lag": lag, "down": down}[scenario]()
+    print(json.dumps({"scenarios": sys.argv[1:], **seen}))

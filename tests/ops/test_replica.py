@@ -38,7 +38,7 @@ def clusters(django_db_setup, django_db_blocker):
         primary.destroy()
 
 
-def run_driver(primary, standby, scenario: str) -> dict:
+def run_driver(primary, standby, *scenarios: str) -> dict:
     env = pgcluster.django_env(
         primary,
         DJANGO_SETTINGS_MODULE="config.settings.local",
@@ -48,13 +48,14 @@ def run_driver(primary, standby, scenario: str) -> dict:
         REPLICA_SUPERUSER_DSN=(
             f"host=127.0.0.1 port={standby.port} user=postgres dbname={pgcluster.DBNAME}"
         ),
+        REPLICA_DATA_DIR=str(standby.data),
         REPLICA_MAX_LAG_SECONDS="1",
         REPLICA_PIN_SECONDS="30",
         REPLICA_CHECK_INTERVAL="0",
         REDIS_URL=_test_redis_url(),
     )
     result = subprocess.run(
-        [sys.executable, str(DRIVER), scenario],
+        [sys.executable, str(DRIVER), *scenarios],
         cwd=pgcluster.BASE_DIR,
         env=env,
         capture_output=True,
@@ -62,7 +63,7 @@ def run_driver(primary, standby, scenario: str) -> dict:
         timeout=120,
         check=False,
     )
-    assert result.returncode == 0, f"{scenario}:\n{result.stdout}\n{result.stderr[-6000:]}"
+    assert result.returncode == 0, f"{scenarios}:\n{result.stdout}\n{result.stderr[-6000:]}"
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -81,14 +82,12 @@ def test_standby_streams_from_the_primary(clusters):
 def test_router_against_a_real_standby(clusters):
     primary, standby = clusters
     started = time.monotonic()
-    healthy = run_driver(primary, standby, "healthy")
-    lagging = run_driver(primary, standby, "lag")
-    standby.stop()
-    down = run_driver(primary, standby, "down")
+    seen = run_driver(primary, standby, "healthy", "lag", "down")  # "down" stops the standby
+    assert not standby.running()
     print(
         f"\nreplica drill ({time.monotonic() - started:.0f}s): analytics reads on the standby "
-        f"({healthy['dashboard_statements_on_standby']} statements for a dashboard); "
-        f"writes pin to the primary; replay paused -> {lagging['lag_verdict']}, new row served "
-        f"from the primary; standby stopped -> {down['down_verdict']}, "
-        f"statuses {down['statuses']} (no 500)"
+        f"({seen['dashboard_statements_on_standby']} statements for a dashboard); "
+        f"writes pin to the primary; replay paused -> {seen['lag_verdict']}, new row served "
+        f"from the primary; standby stopped -> {seen['down_verdict']}, "
+        f"statuses {seen['statuses']} (no 500)"
     )

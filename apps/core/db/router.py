@@ -140,6 +140,7 @@ def check_replica(alias: str = REPLICA) -> ReplicaStatus:
         return status  # unreachable: try connecting again after the interval
     connection = connections[alias]
     try:
+        connection.close_if_health_check_failed()  # a persistent connection, once per request
         connection.ensure_connection()
         if fresh and status.usable:
             return status
@@ -273,16 +274,20 @@ def _use_replica_now(scope: _Scope, alias: str) -> bool:
     return scope.decision
 
 
-def _sync_row_level_security(scope: _Scope, alias: str) -> None:
-    """The replica's session gets the row-level security context the primary's has (or, in a
-    request, the one for the current user): the same policies then give the same rows."""
+def _sync_row_level_security(scope: _Scope) -> None:
+    """Row-level security (ADR 0017) gives every connection of the thread, the replica's too,
+    the request's context, and follows `request.user` on the primary's statements. A report
+    may read the replica before the primary has seen the user change (a DRF token just
+    authenticated): bring the context up to date first, so the replica's policies give the same
+    rows as the primary's would."""
     from apps.core import rls
 
-    wanted = rls.context_current(using=DEFAULT_DB_ALIAS)
-    if scope.request is not None and wanted.context in ("", rls.REQUEST):
-        wanted = rls.request_context(getattr(scope.request, "user", None))
-    if rls.context_current(using=alias) != wanted:
-        rls.context_apply(wanted, using=alias)
+    current = rls.context_current()
+    if scope.request is None or current.context != rls.REQUEST:
+        return
+    wanted = rls.request_context(getattr(scope.request, "user", None))
+    if wanted != current:
+        rls.context_apply(wanted)
 
 
 class ReplicaRouter:
@@ -298,7 +303,7 @@ class ReplicaRouter:
         )
         if not wanted or not _use_replica_now(scope, alias):
             return DEFAULT_DB_ALIAS
-        _sync_row_level_security(scope, alias)
+        _sync_row_level_security(scope)
         return alias
 
     def db_for_write(self, model, **hints):
