@@ -3,10 +3,10 @@ request parses and stores them), then a worker enrolls them chunk by chunk throu
 enrollment_create and records each row's outcome.
 
 Each chunk (20 rows) is one transaction (a savepoint per row): its enrollments, its row outcomes
-and the job's counters commit together, so a worker that dies mid-job loses nothing and a rerun of the
-task continues with the rows still pending. Chunks are claimed with SKIP LOCKED, so two runs of
-one job never process a row twice. Re-uploading the same file is idempotent: learners already
-enrolled are reported as "already_enrolled", not as errors, and nothing is duplicated.
+and the job's counters commit together, so a worker that dies mid-job loses nothing and a rerun
+of the task continues with the rows still pending. Chunks are claimed with SKIP LOCKED, so two
+runs of one job never process a row twice. Re-uploading the same file is idempotent: learners
+already enrolled are reported as "already_enrolled", not as errors, and nothing is duplicated.
 """
 
 import datetime as dt
