@@ -2,6 +2,7 @@
 payments, refunds, invoices, coupons, plans, subscriptions, and a revenue report."""
 
 import uuid
+from decimal import Decimal, InvalidOperation
 
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
@@ -20,6 +21,18 @@ from apps.billing.models import (
     Subscription,
 )
 from apps.core.exceptions import DomainError
+
+
+def _minor_units(amount: str) -> int:
+    """ "12.50" -> 1250; at most two decimals. Raises ValueError."""
+    try:
+        value = Decimal(amount.strip())
+    except InvalidOperation as exc:
+        raise ValueError(amount) from exc
+    minor = value * 100
+    if not minor.is_finite() or minor != minor.to_integral_value():
+        raise ValueError(amount)
+    return int(minor)
 
 
 class OrderLineInline(admin.TabularInline):
@@ -58,7 +71,7 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ("id", "user__email", "provider_reference")
     readonly_fields = [f.name for f in Order._meta.fields]
     inlines = [OrderLineInline, PaymentInline]
-    actions = ["mark_paid", "refund_in_full"]
+    actions = ["mark_paid", "refund_in_full", "refund_part"]
 
     def has_add_permission(self, request):
         return False
@@ -90,6 +103,36 @@ class OrderAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{order}: {error.message}", messages.ERROR)
             else:
                 self.message_user(request, f"{order}: refunded.")
+
+    @admin.action(description="Refund part of one order…")
+    def refund_part(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one order.", messages.ERROR)
+            return None
+        order = queryset.get()
+        amount, reason, error = request.POST.get("amount", ""), request.POST.get("reason", ""), ""
+        if "apply" in request.POST:
+            try:
+                minor = _minor_units(amount)
+                services.refund_create(
+                    order=order, amount_minor=minor, reason=reason, actor=request.user
+                )
+            except ValueError:
+                error = "Give an amount such as 12.50."
+            except DomainError as exc:
+                error = exc.message
+            else:
+                self.message_user(request, f"{order}: {amount} {order.currency} refunded.")
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Refund part of an order",
+            "order": order,
+            "amount": amount,
+            "reason": reason,
+            "error": error,
+        }
+        return TemplateResponse(request, "billing/admin_refund.html", context)
 
     def get_urls(self):
         report = path(

@@ -2,6 +2,7 @@
 subscription, and the payment provider's webhook."""
 
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -258,3 +259,28 @@ class StripeWebhookApi(APIView):
         return Response(
             self.OutputSerializer({"id": event["id"], "type": event["type"], "result": result}).data
         )
+
+
+class OrderCheckoutApi(APIView):
+    """Pay my pending (or failed) order on the provider's hosted page: answers the URL to send
+    the buyer to. The order is paid when the provider's signed webhook says so. 409
+    `no_hosted_checkout` with the manual provider (bank transfer)."""
+
+    scope_resource = "billing"
+
+    class OutputSerializer(serializers.Serializer):
+        url = serializers.URLField()
+
+    @extend_schema(request=None, responses=OutputSerializer, operation_id="billing_orders_checkout")
+    def post(self, request, order_id):
+        order = get_object_or_404(selectors.my_orders(user=request.user), pk=order_id)
+        url = services.order_checkout(
+            order=order,
+            success_url=request.build_absolute_uri(
+                reverse("billing:order_result", args=[order.pk, "success"])
+            ),
+            cancel_url=request.build_absolute_uri(
+                reverse("billing:order_result", args=[order.pk, "cancelled"])
+            ),
+        )
+        return Response(self.OutputSerializer({"url": url}).data)

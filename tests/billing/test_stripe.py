@@ -355,3 +355,15 @@ def test_subscribing_with_stripe_then_its_lifecycle_through_webhooks(
     elsewhere = {"subscription_details": {"subscription": "sub_x"}}
     unknown = event("invoice.paid", {**paid, "parent": elsewhere})
     assert deliver(api_client, unknown).json()["error"]["code"] == "unknown_subscription"
+
+
+def test_the_api_gives_the_checkout_url_of_an_order(fake_stripe, api_client, buyer, course):
+    order = services.order_create(user=buyer, course=course)
+    api_client.force_authenticate(buyer)
+    response = api_client.post(f"/api/v1/billing/orders/{order.pk}/checkout/")
+    assert response.status_code == 200, response.content
+    assert response.json()["url"].startswith("https://checkout.stripe.test/c/pay/cs_test_")
+    manual = services.order_create(user=buyer, course=paid_course(), provider="manual")
+    refused = api_client.post(f"/api/v1/billing/orders/{manual.pk}/checkout/")
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "no_hosted_checkout"
