@@ -17,6 +17,8 @@ UNTRACKED = {
     "core.WorkerHeartbeat": "liveness bookkeeping, rewritten every 30 s",
     "core.BackupRecord": "operations log written only by the backup command",
     "core.TaskOutbox": "a delivery queue for Celery tasks, not a record users change",
+    "core.MaintenanceRun": "operations log written only by the maintenance tasks",
+    "core.IdempotencyKey": "delivery bookkeeping of tasks (applied keys), not a user's record",
     "audit.DomainEvent": "is itself the record (append-only)",
     "audit.DomainEventEntry": "a read model of audit.events",
     "audit.AggregateVersion": "a counter of domain event versions",

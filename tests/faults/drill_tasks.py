@@ -33,9 +33,9 @@ def credit(key: str, amount: int, stop: str) -> dict:
             cursor.execute(
                 "INSERT INTO public.drill_ledger (key, amount) VALUES (%s, %s)", [key, amount]
             )
+            if stop == "inside":  # before the account's row lock, which the other task needs
+                _wait_while_held(client, key, "inside")
             cursor.execute("UPDATE public.drill_account SET balance = balance + %s", [amount])
-        if stop == "inside":
-            _wait_while_held(client, key, "inside")
         return {"credited": amount}
 
     applied, result = idempotent_apply(key=key, scope="drill.credit", apply=apply)
