@@ -1,5 +1,6 @@
 """Under real concurrency (threads on separate connections): a coupon is never redeemed past
-its limit, and invoice numbers of a year are 1..N without gaps even when payments roll back."""
+its limit, invoice numbers of a year are 1..N without gaps even when payments roll back, and a
+webhook event delivered several times at once is handled once."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -8,11 +9,13 @@ import pytest
 from django.db import connections, transaction
 
 from apps.billing import services
-from apps.billing.models import CouponRedemption, Invoice, Order
+from apps.billing.models import CouponRedemption, Invoice, Order, Payment, ProviderEvent
+from apps.billing.webhooks import stripe_event_handle
 from apps.core.exceptions import DomainError
 from tests.accounts.factories import UserFactory
 from tests.billing.conftest import paid_course
 from tests.billing.factories import CouponFactory
+from tests.billing.stripe_fake import event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,3 +75,34 @@ def test_invoice_numbers_have_no_gaps_under_concurrency_with_rollbacks():
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
     assert numbers == list(range(1, 19))
     assert Order.objects.filter(status="paid").count() == 18
+
+
+def test_the_same_webhook_event_delivered_concurrently_is_handled_once():
+    order = services.order_create(user=UserFactory(), course=paid_course(), provider="stripe")
+    payload = event(
+        "checkout.session.completed",
+        {
+            "id": "cs_concurrent",
+            "mode": "payment",
+            "payment_status": "paid",
+            "amount_total": order.total_minor,
+            "currency": order.currency.lower(),
+            "metadata": {"order_id": str(order.pk)},
+            "payment_intent": "pi_concurrent",
+        },
+    )
+    start = threading.Barrier(8)
+
+    def deliver(_):
+        try:
+            start.wait()
+            return stripe_event_handle(event=payload)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(deliver, range(8)))
+    assert sorted(outcomes) == ["duplicate"] * 7 + ["handled"]
+    assert Payment.objects.filter(order=order).count() == 1
+    assert Invoice.objects.filter(order=order).count() == 1
+    assert ProviderEvent.objects.count() == 1
