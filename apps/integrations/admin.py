@@ -1,9 +1,11 @@
 """Webhook endpoints (managed here too) and the delivery log with "redeliver"; bulk enrollment
 jobs and their rows, read-only."""
 
+from django import forms
 from django.contrib import admin, messages
 
 from apps.integrations.models import (
+    WEBHOOK_EVENT_TYPES,
     BulkEnrollmentJob,
     BulkEnrollmentRow,
     WebhookDelivery,
@@ -20,8 +22,25 @@ class _ReadOnly(admin.ModelAdmin):
         return False
 
 
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("owner", "url", "description", "event_types", "is_active")
+        help_texts = {"event_types": "Comma-separated: " + ", ".join(WEBHOOK_EVENT_TYPES)}
+
+    def clean_event_types(self):
+        chosen = self.cleaned_data["event_types"]
+        unknown = sorted(set(chosen) - set(WEBHOOK_EVENT_TYPES))
+        if unknown or not chosen:
+            raise forms.ValidationError(f"Unknown event types: {', '.join(unknown) or 'none'}.")
+        return chosen
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
     list_display = ("url", "owner", "is_active", "consecutive_failures", "disabled_at")
     list_filter = ("is_active",)
     search_fields = ("url", "description")

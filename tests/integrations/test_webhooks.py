@@ -311,3 +311,44 @@ def test_the_signing_secret_is_encrypted_at_rest(staff_user):
     assert stored.startswith("enc1:")
     assert endpoint.secret not in stored
     assert WebhookEndpoint.objects.get().secret == endpoint.secret
+
+
+def test_endpoints_are_managed_in_admin(verified_staff_client, staff_user):
+    response = verified_staff_client.post(
+        "/admin/integrations/webhookendpoint/add/",
+        {
+            "owner": str(staff_user.pk),
+            "url": "https://example.com/hook",
+            "description": "CRM",
+            "event_types": "order.paid,enrollment.created",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    refused = verified_staff_client.post(
+        "/admin/integrations/webhookendpoint/add/",
+        {"owner": str(staff_user.pk), "url": "https://x.test/", "event_types": "nope"},
+    )
+    assert refused.status_code == 200  # the form again, with the error
+    assert "Unknown event types: nope." in refused.content.decode()
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.event_types == ["enrollment.created", "order.paid"]
+    assert endpoint.secret.startswith("whsec_")
+    page = verified_staff_client.get(f"/admin/integrations/webhookendpoint/{endpoint.pk}/change/")
+    assert page.status_code == 200
+    response = verified_staff_client.post(
+        f"/admin/integrations/webhookendpoint/{endpoint.pk}/change/",
+        {
+            "owner": str(staff_user.pk),
+            "url": "https://example.com/hook2",
+            "description": "CRM",
+            "event_types": "order.paid",
+        },
+    )
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert (endpoint.url, endpoint.event_types, endpoint.is_active) == (
+        "https://example.com/hook2",
+        ["order.paid"],
+        False,
+    )
