@@ -17,6 +17,7 @@ from django.db import transaction
 from apps.billing import services
 from apps.billing.models import Order, OrderStatus, Payment, Plan, Subscription
 from apps.core.exceptions import NotFoundError
+from apps.core.rls import system_context
 
 PROVIDER = "stripe"
 
@@ -193,5 +194,8 @@ def stripe_event_handle(*, event: dict) -> str:
     handler = HANDLERS.get(event["type"])
     if handler is None:
         return "ignored"
-    handler(obj)
+    # The caller is the provider, verified by signature, not a signed-in user: the orders,
+    # subscriptions and enrollments it changes are someone's, so act as the system (ADR 0017).
+    with system_context():
+        handler(obj)
     return "handled"

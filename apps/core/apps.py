@@ -7,4 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from apps.core import signals  # noqa: F401  (connects Celery task context handlers)
+        from apps.core import (
+            rls_signals,  # noqa: F401  (row-level security context edges)
+            signals,  # noqa: F401  (connects Celery task context handlers)
+        )

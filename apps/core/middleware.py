@@ -1,9 +1,13 @@
 """Request context: a request id, and who/where/what for the audit trail (pghistory)."""
 
+import contextlib
 import re
 import uuid
 
+from django.db import connections
 from pghistory.middleware import HistoryMiddleware
+
+from apps.core import rls
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 
@@ -28,3 +32,36 @@ class RequestContextMiddleware(HistoryMiddleware):
             user_agent=request.headers.get("User-Agent", "")[:500],
         )
         return context
+
+
+class RowLevelSecurityMiddleware:
+    """Tells the database who the request is for, so row-level security policies apply
+    (docs/adr/0017-row-level-security.md): `app.context = 'request'` and the signed-in user's
+    id, set on the session before the view's transaction starts.
+
+    Authentication can change inside the view (login, logout, a DRF token), so an execute
+    wrapper re-applies the context before the next statement whenever `request.user` no longer
+    matches it (an attribute comparison per statement). The context is cleared when the request
+    finishes (apps/core/rls_signals.py), after a streamed response is consumed."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        rls.context_apply(rls.request_context(request.user))
+        follow = _FollowRequestUser(request)
+        with contextlib.ExitStack() as stack:
+            for alias in connections:
+                stack.enter_context(connections[alias].execute_wrapper(follow))
+            return self.get_response(request)
+
+
+class _FollowRequestUser:
+    def __init__(self, request):
+        self.request = request
+
+    def __call__(self, execute, sql, params, many, context):
+        wanted = rls.request_context(self.request.user)
+        if wanted != rls.context_current() and rls.context_current().context == rls.REQUEST:
+            rls.context_apply(wanted)
+        return execute(sql, params, many, context)
