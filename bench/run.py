@@ -348,9 +348,14 @@ async def replay(app_url: str, statements, *, seconds: float, concurrency: int) 
     latencies = []
     stop_at = time.perf_counter() + seconds
 
+    from django.conf import settings
+
+    # The session options the app's connections get (e.g. jit=off), none of Django's work.
+    options = settings.DATABASES["default"].get("OPTIONS", {}).get("options", "")
+
     async def worker():
         async with await psycopg.AsyncConnection.connect(
-            app_url, cursor_factory=psycopg.AsyncClientCursor
+            app_url, cursor_factory=psycopg.AsyncClientCursor, options=options
         ) as conn:
             while time.perf_counter() < stop_at:
                 t0 = time.perf_counter()
@@ -377,7 +382,7 @@ async def replay(app_url: str, statements, *, seconds: float, concurrency: int) 
 # -- one-shot scenarios ----------------------------------------------------------------------
 
 
-def time_csv(base: str, fx: dict, repeat: int) -> dict:
+def time_csv(base: str, fx: dict, repeat: int, limit: float = 120.0) -> dict:
     import httpx
 
     path = f"/teach/{fx['gradebook_slug']}/gradebook/?format=csv"
@@ -386,18 +391,27 @@ def time_csv(base: str, fx: dict, repeat: int) -> dict:
         for _ in range(repeat):
             t0 = time.perf_counter()
             client.cookies.set("sessionid", fx["teacher_cookie"])
+            timed_out = False
             with client.stream("GET", path) as r:
-                size = sum(len(chunk) for chunk in r.iter_bytes())
+                size = 0
+                for chunk in r.iter_bytes():
+                    size += len(chunk)
+                    if time.perf_counter() - t0 > limit:
+                        timed_out = True  # given up: the figure is then "more than limit"
+                        break
                 queries = r.headers.get("X-Query-Count")
                 status = r.status_code
             times.append(time.perf_counter() - t0)
+            if timed_out:
+                break
     return {
         "status": status,
-        "seconds_median": round(statistics.median(times), 2),
+        "seconds_median": round(statistics.median(times), 2),  # a lower bound if timed out
         "seconds_max": round(max(times), 2),
         "bytes": size,
         "queries_before_first_byte": queries,
-        "repeat": repeat,
+        "repeat": len(times),
+        "timed_out_after_seconds": limit if timed_out else None,
     }
 
 
@@ -545,7 +559,8 @@ def markdown(report: dict) -> str:
         lines.append(
             f"| gradebook_csv (full export) | {csv['seconds_median'] * 1000:.0f} (median of "
             f"{csv['repeat']}) | | | | | | | <= 10 s | "
-            f"{'yes' if csv['seconds_max'] <= 10 else 'NO'} |"
+            f"{'yes' if csv['seconds_max'] <= 10 and not csv['timed_out_after_seconds'] else 'NO'}"
+            " |"
         )
     bulk = report.get("bulk_enrollment")
     if bulk:
@@ -637,25 +652,38 @@ def main() -> None:
             row["statements_captured"] = len(statements)
             row["met"] = bool(TARGETS[scenario][1](row)) and row["errors"] == 0
             report["scenarios"][scenario] = row
+            write_results(report, scale)
             print(
                 "  "
                 + json.dumps({k: row[k] for k in ("p50_ms", "p95_ms", "rps", "queries", "errors")})
                 + f" bare {row['bare']['rps']} req/s, SQL {row['sql']}"
             )
         if not args.only or "gradebook_csv" in args.only:
-            report["gradebook_csv"] = time_csv(base, fx, repeat=3 if scale >= 1 else 2)
+            report["gradebook_csv"] = time_csv(base, fx, repeat=1 if scale >= 1 else 2)
+            write_results(report, scale)
             print(f"gradebook_csv: {report['gradebook_csv']}")
         if not args.skip_bulk and (not args.only or "bulk" in args.only):
             report["bulk_enrollment"] = time_bulk_enrollment(fx, 10_000)
+            write_results(report, scale)
             print(f"bulk_enrollment: {report['bulk_enrollment']}")
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a worker still busy with a long request
+            server.kill()
+            server.wait()
+    print(write_results(report, scale))
+
+
+def write_results(report: dict, scale: float) -> str:
+    """Write (or rewrite: after each scenario, so an interrupted run keeps what it measured)."""
     report["loadavg_end"] = os.getloadavg()
     stem = "scale-full" if scale >= 1 else f"scale-{scale}"
+    text = markdown(report)
     (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-    (RESULTS / f"{stem}.md").write_text(markdown(report))
-    print(markdown(report))
+    (RESULTS / f"{stem}.md").write_text(text)
+    return text
 
 
 if __name__ == "__main__":
