@@ -149,7 +149,9 @@ class MemoryListApi(APIView):
         return paginator.get_paginated_response(MemoryOutputSerializer(page, many=True).data)
 
     @extend_schema(
-        request=InputSerializer, responses=MemoryOutputSerializer, operation_id="memories_create"
+        request=InputSerializer,
+        responses={201: MemoryOutputSerializer},
+        operation_id="memories_create",
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from apps.content import selectors, services
 from apps.content.models import (
+    SLUG_REGEX,
     AccessType,
     Category,
     ContentType,
@@ -31,6 +32,9 @@ from apps.core.api.conditional import ConditionalGetMixin
 from apps.core.api.pagination import PageNumberPagination
 from apps.core.api.permissions import HasResourceScope
 from apps.core.exceptions import NotFoundError
+
+# The database's slug rule (a CHECK constraint): refuse other slugs with a 400, not a 500.
+SLUG_ERRORS = {"invalid": "Use lowercase letters and digits, words joined by single hyphens."}
 
 # -- shared output ------------------------------------------------------------------------
 
@@ -128,7 +132,7 @@ def _course_detail(request, course: Course) -> dict:
 
 class CourseInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
-    slug = serializers.SlugField(max_length=200)
+    slug = serializers.RegexField(SLUG_REGEX, max_length=200, error_messages=SLUG_ERRORS)
     short_description = serializers.CharField(max_length=500, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
     category = serializers.PrimaryKeyRelatedField(
@@ -217,7 +221,7 @@ class CourseListApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses=CourseDetailSerializer,
+        responses={201: CourseDetailSerializer},
         operation_id="content_course_create",
     )
     def post(self, request: Request) -> Response:
@@ -314,7 +318,9 @@ class ModuleCreateApi(APIView):
         pass
 
     @extend_schema(
-        request=InputSerializer, responses=OutputSerializer, operation_id="content_module_create"
+        request=InputSerializer,
+        responses={201: OutputSerializer},
+        operation_id="content_module_create",
     )
     def post(self, request: Request, course_id) -> Response:
         course = selectors.course_for_edit(user=request.user, course_id=course_id)
@@ -418,7 +424,9 @@ class LessonCreateApi(APIView):
         pass
 
     @extend_schema(
-        request=InputSerializer, responses=OutputSerializer, operation_id="content_lesson_create"
+        request=InputSerializer,
+        responses={201: OutputSerializer},
+        operation_id="content_lesson_create",
     )
     def post(self, request: Request, module_id) -> Response:
         module = _module_for_edit(request, module_id)
@@ -496,7 +504,7 @@ class InteractiveCreateApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses=OutputSerializer,
+        responses={201: OutputSerializer},
         operation_id="content_interactive_create",
     )
     def post(self, request: Request, lesson_id) -> Response:
@@ -565,7 +573,7 @@ class CategoryTreeApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=100)
-        slug = serializers.SlugField(max_length=100)
+        slug = serializers.RegexField(SLUG_REGEX, max_length=100, error_messages=SLUG_ERRORS)
         description = serializers.CharField(required=False, allow_blank=True)
         parent = serializers.PrimaryKeyRelatedField(
             queryset=Category.objects.all(), required=False, allow_null=True
@@ -588,7 +596,7 @@ class CategoryTreeApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses=CategoryRefSerializer,
+        responses={201: CategoryRefSerializer},
         operation_id="content_category_create",
     )
     def post(self, request: Request) -> Response:
@@ -700,7 +708,7 @@ class LessonPlanListApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses=OutputSerializer,
+        responses={201: OutputSerializer},
         operation_id="content_lesson_plan_create",
     )
     def post(self, request: Request) -> Response:
@@ -755,7 +763,7 @@ class LessonPlanDuplicateApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses=OutputSerializer,
+        responses={201: OutputSerializer},
         operation_id="content_lesson_plan_duplicate",
     )
     def post(self, request: Request, plan_id) -> Response:

@@ -1,8 +1,12 @@
 """schemathesis over every API operation, against a live server, as a staff user whose personal
 access token holds every scope: no 5xx, every answer matches the schema (body and status).
 
-Run alone with `pytest -m fuzz tests/core/test_api_fuzz.py`; FUZZ_EXAMPLES (default 8) bounds
-the cases per operation and phase. The schemathesis report is printed on failure.
+Run alone with `pytest -m fuzz tests/core/test_api_fuzz.py`. FUZZ_EXAMPLES (default 8) bounds
+the cases per operation and phase; FUZZ_PHASES (default "examples,fuzzing", a few minutes) may add
+"coverage" (boundary and negative cases for every parameter: slower, run it before a release).
+Path ids point at real rows (a course with a module and a lesson, the staff user's enrollment and
+lesson plan), so generated requests reach past the 404. The schemathesis report is printed on
+failure.
 """
 
 import os
@@ -15,8 +19,15 @@ import pytest
 from apps.accounts.services import personal_access_token_create
 from apps.core.api.scopes import all_scopes
 from apps.core.api.throttling import ClientRateThrottle
+from apps.progress.services import enrollment_create
 from tests.accounts.factories import UserFactory
-from tests.content.factories import CourseFactory
+from tests.content.factories import (
+    CourseFactory,
+    LessonFactory,
+    LessonPlanFactory,
+    ModuleFactory,
+    published,
+)
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db(transaction=True)]
 
@@ -31,23 +42,42 @@ def unthrottled(monkeypatch):
 
 
 @pytest.fixture
-def fuzz_data():
-    """A staff user (every role check passes) and a few courses to find."""
+def fuzz_data(tmp_path):
+    """A staff user (every role check passes), rows for the path ids, and the schemathesis
+    configuration naming them."""
     staff = UserFactory(is_staff=True, is_superuser=True, email="fuzz-staff@example.org")
-    CourseFactory.create_batch(2)
-    return staff
+    course = published(CourseFactory(instructor=staff))
+    lesson = LessonFactory(module=ModuleFactory(course=course))
+    enrollment = enrollment_create(user=staff, course=course)
+    plan = LessonPlanFactory(owner=staff)
+    ids = {
+        "course_id": course.pk,
+        "module_id": lesson.module_id,
+        "lesson_id": lesson.pk,
+        "enrollment_id": enrollment.pk,
+        "plan_id": plan.pk,
+        "user_id": staff.pk,
+    }
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(
+        "[parameters]\n" + "".join(f'"path.{name}" = "{value}"\n' for name, value in ids.items())
+    )
+    return staff, config
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     live_server, fuzz_data, unthrottled, tmp_path
 ):
+    staff, config = fuzz_data
     _token, plaintext = personal_access_token_create(
-        user=fuzz_data, name="fuzz", scopes=list(all_scopes())
+        user=staff, name="fuzz", scopes=list(all_scopes())
     )
     examples = os.environ.get("FUZZ_EXAMPLES", "8")
     command = [
         str(SCHEMATHESIS),
         "--no-color",
+        "--config-file",
+        str(config),
         "run",
         f"{live_server.url}/api/v1/schema/",
         "--checks",
@@ -57,7 +87,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
         "--max-examples",
         examples,
         "--phases",
-        "examples,coverage,fuzzing",
+        os.environ.get("FUZZ_PHASES", "examples,fuzzing"),
         "--seed",
         os.environ.get("FUZZ_SEED", "20261122"),
         "--workers",
