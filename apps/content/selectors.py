@@ -113,13 +113,15 @@ def course_visible_queryset(*, user) -> QuerySet[Course]:
     visible = public | _editable_q(user)
     if getattr(user, "is_authenticated", False):
         # Private courses open to the learners enrolled in them (progress's reverse relation,
-        # by name: content does not import progress). One enrollment per user and course, so the
-        # join adds no duplicates.
+        # by name: content does not import progress). In a subquery: joining enrollments in
+        # the outer query under an OR repeats a public course once per enrollment.
         visible |= Q(
             status=CourseStatus.PUBLISHED,
             visibility=Visibility.PRIVATE,
-            enrollments__user=user,
-            enrollments__status__in=("active", "completed", "suspended"),
+            pk__in=Course.objects.filter(
+                enrollments__user=user,
+                enrollments__status__in=("active", "completed", "suspended"),
+            ).values("pk"),
         )
     return queryset.filter(visible)
 
