@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from oauth2_provider import urls as oauth2_urls
@@ -18,6 +19,12 @@ urlpatterns = [
     path("billing/", include("apps.billing.urls")),
     path("", include("apps.core.urls")),
 ]
+
+# The benchmark's framework ceiling (bench/run.py): only under config/settings/bench.py.
+if getattr(settings, "BENCHMARK", False):
+    from apps.core import benchmark
+
+    urlpatterns.insert(0, path("bench/bare/", benchmark.bare))
 
 handler403 = "apps.core.views.permission_denied"
 handler404 = "apps.core.views.page_not_found"

@@ -124,6 +124,13 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
     "DATABASE_CONNECT_TIMEOUT", default=5
 )
+# No JIT: the web's queries are short, and row-level security policies make the planner's
+# estimates large enough to trigger it (1.3 s of compiling for a 1 ms outline query at 10M
+# progress rows: docs/performance.md). DATABASE_JIT=on restores the server's default.
+if not env.bool("DATABASE_JIT", default=False):
+    DATABASES["default"]["OPTIONS"]["options"] = " ".join(
+        filter(None, [DATABASES["default"]["OPTIONS"].get("options", ""), "-c jit=off"])
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
