@@ -2,6 +2,7 @@
 paid courses, the result CSV, and a 10k-row job (run in-process; its time is printed)."""
 
 import csv
+import datetime as dt
 import io
 import time
 
@@ -12,6 +13,7 @@ from apps.integrations import tasks
 from apps.integrations.models import BulkEnrollmentJob, BulkEnrollmentRow
 from apps.integrations.services import bulk
 from apps.progress.models import Enrollment
+from apps.progress.services import enrollment_create
 from tests.accounts.factories import UserFactory
 from tests.content.factories import CourseFactory, published
 
@@ -174,3 +176,34 @@ def test_a_10k_row_job_completes(teacher, course):
     print(f"\nbulk enrollment: 10,000 rows in {elapsed:.1f} s ({10_000 / elapsed:.0f} rows/s)")
     assert (job.status, job.enrolled, job.failed) == ("done", 10_000, 0)
     assert Enrollment.objects.filter(course__instructor=teacher).count() == 10_000
+
+
+def test_a_job_whose_worker_died_resumes_with_the_pending_rows(teacher, course):
+    learners = UserFactory.create_batch(3)
+    rows = [{"email": u.email, "course": course.slug} for u in learners]
+    job = bulk.bulk_enrollment_create(owner=teacher, rows=rows, source="json")
+    # As if a worker had committed the first row's chunk and died.
+    BulkEnrollmentJob.objects.filter(pk=job.pk).update(status="running")
+    enrollment_create(user=learners[0], course=course)
+    BulkEnrollmentRow.objects.filter(job=job, row_number=1).update(outcome="enrolled")
+    BulkEnrollmentJob.objects.filter(pk=job.pk).update(processed_rows=1, enrolled=1)
+
+    job = _run(job.pk)
+    assert (job.status, job.processed_rows, job.enrolled, job.already_enrolled) == (
+        "done",
+        3,
+        3,
+        0,
+    )
+    assert Enrollment.objects.filter(course=course).count() == 3
+
+
+def test_finished_jobs_expire(teacher, course):
+    job = bulk.bulk_enrollment_create(
+        owner=teacher, rows=[{"email": "a@example.com", "course": course.slug}], source="json"
+    )
+    job = _run(job.pk)
+    assert job.expires_at is not None
+    assert bulk.bulk_jobs_expire(now=job.expires_at - dt.timedelta(seconds=1)) == 0
+    assert bulk.bulk_jobs_expire(now=job.expires_at) == 1
+    assert not BulkEnrollmentRow.objects.exists()
