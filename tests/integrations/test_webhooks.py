@@ -5,6 +5,7 @@ import datetime as dt
 import json
 import threading
 import time
+import uuid
 
 import pytest
 from django.db import connection, transaction
@@ -352,3 +353,21 @@ def test_endpoints_are_managed_in_admin(verified_staff_client, staff_user):
         ["order.paid"],
         False,
     )
+
+
+def test_a_slow_endpoint_holds_only_a_few_workers(settings, staff_user, course, sent):
+    settings.WEBHOOK_MAX_IN_FLIGHT = 2
+    slow = _endpoint(staff_user, "http://127.0.0.1:9/slow")
+    other = _endpoint(staff_user, "http://127.0.0.1:9/other", types=["course.completed"])
+    for _ in range(5):
+        enrollment_create(user=UserFactory(), course=course)
+    WebhookDelivery.objects.create(
+        endpoint=other, event_id=uuid.uuid4(), event_type="course.completed", payload={}
+    )
+    webhooks.deliveries_dispatch()
+    leased = WebhookDelivery.objects.filter(lease_token__isnull=False)
+    assert leased.filter(endpoint=slow).count() == 2
+    assert leased.filter(endpoint=other).count() == 1
+    # While those two are in flight, the next tick sends nothing more to the slow endpoint.
+    webhooks.deliveries_dispatch()
+    assert leased.filter(endpoint=slow).count() == 2

@@ -6,7 +6,8 @@ order:
 
 - `deliveries_dispatch` (beat, every few seconds) claims due deliveries with
   SELECT ... FOR UPDATE SKIP LOCKED, stamps each with a lease (a token and an expiry) and sends
-  one Celery task per delivery: a dead endpoint only ever holds its own deliveries.
+  one Celery task per delivery, at most WEBHOOK_MAX_IN_FLIGHT at a time per endpoint: a dead
+  endpoint only ever holds its own deliveries and a few worker slots.
 - `delivery_send` (that task) takes over the lease only while the token still matches, posts
   with a short timeout, and records the outcome. A worker killed mid-delivery leaves the lease
   to lapse; the next dispatch after that claims the delivery again, so nothing is lost.
@@ -155,6 +156,7 @@ def deliveries_dispatch(*, batch: int = 500, now: dt.datetime | None = None) -> 
     and send one task per delivery. Returns how many were dispatched."""
     now = now or timezone.now()
     lease = dt.timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+    cap = settings.WEBHOOK_MAX_IN_FLIGHT
     with transaction.atomic():
         due = list(
             WebhookDelivery.objects.select_for_update(skip_locked=True)
@@ -165,10 +167,25 @@ def deliveries_dispatch(*, batch: int = 500, now: dt.datetime | None = None) -> 
             )
             .filter(models.Q(lease_expires_at__isnull=True) | models.Q(lease_expires_at__lte=now))
             .order_by("next_attempt_at")
-            .values_list("pk", flat=True)[:batch]
+            .values_list("pk", "endpoint_id")[:batch]
+        )
+        # A slow endpoint holds at most `cap` worker slots at a time (its sends wait up to the
+        # timeout each): the rest of its deliveries wait for a later tick, others go now.
+        in_flight = dict(
+            WebhookDelivery.objects.filter(
+                status=DeliveryStatus.PENDING,
+                lease_expires_at__gt=now,
+                endpoint_id__in={endpoint_id for _, endpoint_id in due},
+            )
+            .values("endpoint_id")
+            .annotate(n=models.Count("pk"))
+            .values_list("endpoint_id", "n")
         )
         claims = []
-        for pk in due:
+        for pk, endpoint_id in due:
+            if in_flight.get(endpoint_id, 0) >= cap:
+                continue
+            in_flight[endpoint_id] = in_flight.get(endpoint_id, 0) + 1
             token = uuid.uuid4()
             claims.append((pk, token))
             WebhookDelivery.objects.filter(pk=pk).update(
