@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils import timezone
 
-from apps.accounts import services
+from apps.accounts import selectors, services
 from apps.accounts.models import PersonalAccessToken, TeacherProfile, User, UserPreferences
 
 
@@ -96,7 +96,8 @@ class UserAdmin(DjangoUserAdmin):
         "is_email_verified",
         "groups",
     )
-    search_fields = ("email", "username", "first_name", "last_name", "phone")
+    # The phone is encrypted: a search term that is a whole phone number matches its blind index.
+    search_fields = ("email", "username", "first_name", "last_name")
     readonly_fields = (
         "last_login",
         "date_joined",
@@ -129,6 +130,14 @@ class UserAdmin(DjangoUserAdmin):
             {"classes": ("wide",), "fields": ("email", "username", "password1", "password2")},
         ),
     )
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(
+            request, queryset, search_term
+        )
+        if search_term.strip().startswith("+"):
+            results |= queryset.filter(pk__in=selectors.users_with_phone(phone=search_term))
+        return results, may_have_duplicates
 
     def has_delete_permission(self, request, obj=None):
         # Users are soft-deleted (history and audit stay); use the "Delete accounts" action.

@@ -1,19 +1,22 @@
 """Users (UUID primary key, e-mail login, soft delete), their preferences and teacher profiles."""
 
+import datetime
+
 import pghistory
 import pgtrigger
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from apps.accounts.managers import AllUsersManager, UserManager
 from apps.accounts.validators import (
     DEFAULT_NOTIFICATIONS,
-    E164_REGEX,
     GRADE_LEVELS,
     NOTIFICATION_KEYS,
     validate_e164_phone,
@@ -21,12 +24,14 @@ from apps.accounts.validators import (
     validate_notifications,
     validate_timezone,
 )
+from apps.core.fields import BlindIndexField, EncryptedCharField, EncryptedDateField
 from apps.core.models import TimeStampedModel, UUIDModel
 
 
 @pghistory.track(
-    # Secrets and login bookkeeping never enter the audit trail.
-    exclude=["password", "last_login"],
+    # Secrets, encrypted personal data and login bookkeeping never enter the audit trail; a
+    # change of the encrypted fields is a domain event naming the fields (accounts.services).
+    exclude=["password", "last_login", "session_epoch", "phone", "phone_index", "date_of_birth"],
     meta={"db_table": 'audit"."accounts_user_event'},
 )
 class User(UUIDModel, TimeStampedModel, AbstractBaseUser, PermissionsMixin):
@@ -39,15 +44,20 @@ class User(UUIDModel, TimeStampedModel, AbstractBaseUser, PermissionsMixin):
     )
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
-    phone = models.CharField(
-        max_length=16,
+    # Encrypted at rest (ADR 0016); the column holds "enc1:<key id>:<token>", so the E.164 and
+    # date-range rules are checked in Python only. Find a user by phone through phone_index.
+    phone = EncryptedCharField(
+        plain_max_length=16,
         blank=True,
         default="",
         db_default="",
         validators=[validate_e164_phone],
         help_text="International (E.164) form, e.g. +14155550123.",
     )
-    date_of_birth = models.DateField(null=True, blank=True)
+    phone_index = BlindIndexField(source="phone", purpose="accounts.user.phone")
+    date_of_birth = EncryptedDateField(
+        null=True, blank=True, validators=[MinValueValidator(datetime.date(1900, 1, 1))]
+    )
     # Not `is_verified`: django-otp puts an is_verified() method on request.user.
     is_email_verified = models.BooleanField(
         default=False, db_default=False, help_text="The e-mail address was confirmed."
@@ -63,6 +73,8 @@ class User(UUIDModel, TimeStampedModel, AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(
         default=False, help_text="Designates whether the user can log into the admin site."
     )
+    # Raised by "log out everywhere": part of the session hash, so every session ends at once.
+    session_epoch = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
@@ -86,8 +98,8 @@ class User(UUIDModel, TimeStampedModel, AbstractBaseUser, PermissionsMixin):
                 name="user_email_format",
             ),
             models.CheckConstraint(
-                condition=models.Q(phone="") | models.Q(phone__regex=E164_REGEX),
-                name="user_phone_e164",
+                condition=models.Q(phone__sealed=True),
+                name="user_phone_encrypted",
             ),
             models.CheckConstraint(
                 condition=models.Q(is_email_verified=False)
@@ -95,9 +107,8 @@ class User(UUIDModel, TimeStampedModel, AbstractBaseUser, PermissionsMixin):
                 name="user_verified_has_timestamp",
             ),
             models.CheckConstraint(
-                condition=models.Q(date_of_birth__isnull=True)
-                | models.Q(date_of_birth__gte="1900-01-01"),
-                name="user_date_of_birth_range",
+                condition=models.Q(date_of_birth__sealed=True),
+                name="user_date_of_birth_encrypted",
             ),
             models.CheckConstraint(
                 condition=models.Q(deleted_at__isnull=True) | models.Q(is_active=False),
@@ -115,6 +126,19 @@ class User(UUIDModel, TimeStampedModel, AbstractBaseUser, PermissionsMixin):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        # Django's hash of the password, plus the epoch once the user logged out everywhere
+        # (epoch 0 gives Django's own hash: sessions from before this field stay valid).
+        material = (
+            self.password if not self.session_epoch else f"{self.password}|{self.session_epoch}"
+        )
+        return salted_hmac(
+            "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash",
+            material,
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or self.email

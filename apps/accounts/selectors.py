@@ -14,6 +14,12 @@ def preferences_for(*, user: User) -> UserPreferences:
         return UserPreferences(user=user)
 
 
+def users_with_phone(*, phone: str) -> QuerySet[User]:
+    """Users whose (encrypted) phone is exactly this E.164 number, found by its blind index."""
+    index = User._meta.get_field("phone_index").index_of(phone.strip())
+    return User.objects.filter(phone_index=index) if index else User.objects.none()
+
+
 def user_list() -> QuerySet[User]:
     """Users that exist (deleted ones excluded), by e-mail."""
     return User.objects.order_by("email")

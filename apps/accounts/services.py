@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -22,6 +23,7 @@ from apps.core.api.scopes import all_scopes
 from apps.core.exceptions import ConflictError, DomainError, PermissionDeniedError
 
 PROFILE_FIELDS = ("first_name", "last_name", "username", "phone", "date_of_birth")
+SENSITIVE_PROFILE_FIELDS = ("phone", "date_of_birth")  # encrypted at rest (ADR 0016)
 PREFERENCE_FIELDS = ("theme", "language", "timezone", "notifications")
 TEACHER_FIELDS = ("school", "department", "subjects", "grade_levels", "custom_instructions")
 
@@ -142,10 +144,20 @@ def user_update_profile(*, user: User, **changes) -> User:
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise ValidationError(f"Not a profile field: {', '.join(sorted(unknown))}.")
+    before = {field: getattr(user, field) for field in SENSITIVE_PROFILE_FIELDS}
     for field, value in changes.items():
         setattr(user, field, value)
     user.full_clean(exclude=["password"])
     user.save()
+    changed = [f for f in SENSITIVE_PROFILE_FIELDS if getattr(user, f) != before[f]]
+    if changed:
+        # The trail leaves encrypted fields out (ADR 0016): record that they changed, not how.
+        domain_event_record(
+            aggregate_type="user",
+            aggregate_id=user.pk,
+            event_type="user.sensitive_data_changed",
+            data={"fields": changed},
+        )
     return user
 
 
@@ -168,6 +180,20 @@ def user_restore(*, user: User) -> User:
         user.is_active = True
         user.save(update_fields=["deleted_at", "is_active", "updated_at"])
         domain_event_record(aggregate_type="user", aggregate_id=user.pk, event_type="user.restored")
+    return user
+
+
+@transaction.atomic
+def user_log_out_everywhere(*, user: User) -> User:
+    """End every session of the user (this one included) by raising their session epoch.
+
+    API tokens are not sessions: they are revoked on their own page.
+    """
+    User.all_objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])
+    domain_event_record(
+        aggregate_type="user", aggregate_id=user.pk, event_type="user.logged_out_everywhere"
+    )
     return user
 
 

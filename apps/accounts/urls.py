@@ -15,6 +15,7 @@ urlpatterns = [
     path("preferences/theme/", views.theme_set, name="theme_set"),
     path("teacher/", views.teacher_profile, name="teacher_profile"),
     path("security/", views.security, name="security"),
+    path("security/log-out-everywhere/", views.log_out_everywhere, name="log_out_everywhere"),
     path("security/tokens/", views.personal_tokens, name="personal_tokens"),
     path("security/two-factor/", views.two_factor, name="two_factor"),
     path("security/two-factor/backup-codes/", views.backup_codes, name="backup_codes"),

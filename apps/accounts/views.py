@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -17,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
@@ -38,6 +40,7 @@ from apps.accounts.selectors import preferences_for
 from apps.accounts.tokens import InvalidLink
 from apps.core.api.scopes import all_scopes
 from apps.core.exceptions import DomainError
+from apps.core.ratelimit import page_rate_limit
 
 PENDING_SESSION_KEY = "accounts.pending_second_factor"
 PENDING_MAX_AGE = 300  # seconds between the password and the code
@@ -53,6 +56,7 @@ def _safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
+@method_decorator(page_rate_limit("login"), name="dispatch")
 class LoginView(auth_views.LoginView):
     """Password first; a user with two-factor on then confirms a code before being logged in."""
 
@@ -127,6 +131,7 @@ def locked_out(request: HttpRequest, response=None, credentials=None, *args, **k
 
 
 @require_http_methods(["GET", "POST"])
+@page_rate_limit("signup")
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("core:home")
@@ -273,6 +278,16 @@ def security(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/security.html", {"device": device, "backup_left": backup_left})
 
 
+@login_required
+@require_POST
+def log_out_everywhere(request: HttpRequest) -> HttpResponse:
+    """End every session of the user, on every device, this one included."""
+    services.user_log_out_everywhere(user=request.user)
+    auth_logout(request)
+    messages.success(request, "You were logged out on every device. Log in again here.")
+    return redirect("accounts:login")
+
+
 def _qr_svg(text: str) -> str:
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     return image.to_string(encoding="unicode")
@@ -370,6 +385,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return super().form_valid(form)
 
 
+@method_decorator(page_rate_limit("password_reset"), name="dispatch")
+@method_decorator(page_rate_limit("password_reset_email", key="post:email"), name="dispatch")
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
     email_template_name = "accounts/email/password_reset.txt"

@@ -86,6 +86,7 @@ class AssistantProfile(UUIDModel, TimeStampedModel):
         "provider API key",
         blank=True,
         default="",
+        db_default="",
         help_text="Encrypted at rest; blank uses the site's key (ASSISTANT_OPENAI_API_KEY).",
     )
     is_active = models.BooleanField(default=True)

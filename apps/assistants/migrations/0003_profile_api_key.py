@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='assistantprofile',
             name='api_key',
-            field=apps.core.fields.EncryptedTextField(blank=True, default='', help_text="Encrypted at rest; blank uses the site's key (ASSISTANT_OPENAI_API_KEY).", verbose_name='provider API key'),
+            field=apps.core.fields.EncryptedTextField(blank=True, db_default='', default='', help_text="Encrypted at rest; blank uses the site's key (ASSISTANT_OPENAI_API_KEY).", verbose_name='provider API key'),
         ),
         migrations.AlterField(
             model_name='assistantprofile',
