@@ -1,10 +1,15 @@
 """Every tracked model's trail is in the audit schema, complete, and free of secrets; and every
 model users change is tracked."""
 
+import datetime
+
 import pghistory.models
 import pytest
 from django.apps import apps
 from django.db import connection
+
+from apps.core.fields import BlindIndexField, EncryptedTextField
+from tests.accounts.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +88,33 @@ def test_every_model_of_our_apps_is_tracked_or_explained():
         if label not in tracked and label not in UNTRACKED:
             missing.append(label)
     assert missing == [], f"not tracked by pghistory and not explained: {missing}"
+
+
+@pytest.mark.parametrize("event_model", EVENT_MODELS, ids=lambda m: m._meta.label)
+def test_encrypted_fields_and_their_indexes_stay_out_of_the_trail(event_model):
+    """ADR 0016: an encrypted value enters the trail neither in clear nor sealed."""
+    tracked = event_model.pgh_tracked_model
+    sensitive = {
+        f.column
+        for f in tracked._meta.concrete_fields
+        if isinstance(f, EncryptedTextField | BlindIndexField)
+    }
+    columns = {f.column for f in event_model._meta.concrete_fields}
+    assert sensitive & columns == set(), f"{event_model._meta.label} stores {sensitive & columns}"
+
+
+def test_no_plaintext_phone_or_birth_date_in_any_audit_row():
+    user = UserFactory(phone="+14155550123", date_of_birth=datetime.date(2001, 2, 3))
+    user.first_name = "Changed"
+    user.phone = "+14155550199"
+    user.save()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT row_to_json(e)::text FROM "audit"."accounts_user_event" e
+               WHERE pgh_obj_id = %s""",
+            [user.pk],
+        )
+        rows = [row[0] for row in cursor.fetchall()]
+    assert len(rows) == 2
+    for row in rows:
+        assert "41555501" not in row and "2001-02-03" not in row and "enc1:" not in row
