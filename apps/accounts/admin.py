@@ -132,9 +132,7 @@ class UserAdmin(DjangoUserAdmin):
     )
 
     def get_search_results(self, request, queryset, search_term):
-        results, may_have_duplicates = super().get_search_results(
-            request, queryset, search_term
-        )
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         if search_term.strip().startswith("+"):
             results |= queryset.filter(pk__in=selectors.users_with_phone(phone=search_term))
         return results, may_have_duplicates
