@@ -258,6 +258,17 @@ class Loader:
         return self.copy_cm.__exit__(*exc)
 
 
+def has_column(cursor, schema: str, table: str, column: str) -> bool:
+    """Columns added by later migrations (e.g. encrypted fields' blind index) that are NOT NULL
+    without a default: the generator fills them with their empty value when they exist."""
+    cursor.execute(
+        "SELECT 1 FROM information_schema.columns "
+        "WHERE table_schema = %s AND table_name = %s AND column_name = %s",
+        [schema, table, column],
+    )
+    return cursor.fetchone() is not None
+
+
 def secondary_indexes(cursor, table: str) -> list[tuple[str, str]]:
     """(name, definition) of the table's indexes that back no constraint."""
     cursor.execute(
@@ -375,25 +386,31 @@ class Command(BaseCommand):
                     f"{cid}\t{now}\t{now}\tSubject {i}\tbench-subject-{i}\t\t1\t{path}\tt\t"
                     "{}\t\\N\n"
                 )
+        key = has_column(cursor, "assistants", "profile", "api_key")  # encrypted, empty
+        extra, empty = (", api_key", ", ''") if key else ("", "")
         cursor.execute(
             "INSERT INTO assistants.profile (id, created_at, updated_at, name, description, "
             "model_version, provider, configuration, is_active, max_context_length, temperature, "
-            "top_p, frequency_penalty, presence_penalty, stop_sequences, metadata) VALUES "
+            f"top_p, frequency_penalty, presence_penalty, stop_sequences, metadata{extra}) VALUES "
             "(%s, now(), now(), 'Bench tutor', '', 'offline', 'offline', '{}', true, 4096, 0.7, "
-            "1, 0, 0, '{}', '{}')",
+            f"1, 0, 0, '{{}}', '{{}}'{empty})",
             [det_id(PROFILE, 0)],
         )
         return 13, {"profile": det_id(PROFILE, 0)}
 
     def stage_users(self, cursor, plan: Plan):
         now = self.started.isoformat()
+        # An empty phone has an empty blind index (accounts' encrypted fields), where it exists.
+        index_column = has_column(cursor, "accounts", "user", "phone_index")
+        extra = ", phone_index" if index_column else ""
+        tail = "\t" if index_column else ""
         with (
             bulk(cursor, '"accounts"."user"'),
             Loader(
                 cursor,
                 '"accounts"."user"',
                 "id, password, is_superuser, email, username, first_name, last_name, is_staff, "
-                "is_active, date_joined, created_at, updated_at, phone, is_email_verified",
+                f"is_active, date_joined, created_at, updated_at, phone, is_email_verified{extra}",
             ) as out,
         ):
             for i in range(plan.users):
@@ -401,7 +418,7 @@ class Command(BaseCommand):
                 staff = "t" if i == 0 else "f"
                 out.write(
                     f"{det_id(USER, i)}\t!\tf\t{role}{i}@bench.example.org\t{role}{i}\t"
-                    f"{role.title()}\t{i}\t{staff}\tt\t{now}\t{now}\t{now}\t\tf\n"
+                    f"{role.title()}\t{i}\t{staff}\tt\t{now}\t{now}\t{now}\t\tf{tail}\n"
                 )
         return plan.users, {
             "staff": det_id(USER, 0),
