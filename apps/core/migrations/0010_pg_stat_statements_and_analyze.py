@@ -8,6 +8,10 @@
   by the migration owner (fixed search_path) that the app role may execute (ADR 0014).
 """
 
+# No literal percent signs in these statements: under `manage.py migrate` pghistory's command
+# context prefixes each statement with a parameterised set_config, and psycopg would then read
+# a `%` as a placeholder.
+
 from django.conf import settings
 from django.db import migrations
 
@@ -16,7 +20,7 @@ DO $$
 BEGIN
     CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
 EXCEPTION WHEN OTHERS THEN
-    RAISE NOTICE 'pg_stat_statements not created: %', SQLERRM;
+    RAISE NOTICE USING MESSAGE = 'pg_stat_statements not created: ' || SQLERRM;
 END
 $$;
 """
@@ -26,9 +30,10 @@ CREATE OR REPLACE FUNCTION public.lyceum_analyze(target regclass) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_class WHERE oid = target AND relkind IN ('r', 'p', 'm')) THEN
-        RAISE EXCEPTION '% is not a table', target USING ERRCODE = 'wrong_object_type';
+        RAISE EXCEPTION USING MESSAGE = target::text || ' is not a table',
+            ERRCODE = 'wrong_object_type';
     END IF;
-    EXECUTE format('ANALYZE %s', target);
+    EXECUTE 'ANALYZE ' || target::text;
 END
 $$;
 """
