@@ -350,6 +350,12 @@ def make_teacher_profile():
     return TeacherProfile.objects.create(user=UserFactory(), school="Old school")
 
 
+def make_personal_access_token():
+    from apps.accounts.services import personal_access_token_create
+
+    return personal_access_token_create(user=UserFactory(), name="Old", scopes=["users:read"])[0]
+
+
 def make_role_permission():
     from apps.rbac.models import RolePermission
 
@@ -497,6 +503,14 @@ CASES = [
         "school",
         "New school",
         admin=lambda obj: obj.user,
+    ),
+    Case(
+        "accounts.PersonalAccessToken",
+        make_personal_access_token,
+        "name",
+        "New",
+        admin=NO_ADMIN_READONLY,
+        api="revoked with DELETE accounts/me/tokens/<id>/ (tests/accounts/test_personal_tokens.py)",
     ),
     Case("rbac.Permission", PermissionFactory, "description", "Changed"),
     Case("rbac.Role", RoleFactory, "description", "Changed"),
