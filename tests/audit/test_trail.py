@@ -212,7 +212,9 @@ def test_api_domain_events_by_aggregate_and_correlation(api_client, staff_user):
     by_correlation = api_client.get(
         "/api/v1/audit/domain-events/", {"correlation_id": correlation}
     ).json()
-    assert by_correlation["count"] == 2
+    # Cursor pagination (ADR 0018): no count, follow `next`.
+    assert len(by_correlation["results"]) == 2
+    assert by_correlation["next"] is None
 
 
 def test_api_is_for_staff_only(api_client, user):
