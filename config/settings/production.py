@@ -26,6 +26,13 @@ CSRF_TRUSTED_ORIGINS = env.list(
 )
 # The header the proxy puts the client address in (e.g. HTTP_X_REAL_IP); unset: REMOTE_ADDR.
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
+# RFC 9700 (OAuth 2.0 Security BCP) in production: a replayed refresh token revokes its whole
+# family, and clients' redirect addresses must be https (development keeps http for loopback).
+OAUTH2_PROVIDER = {
+    **OAUTH2_PROVIDER,  # noqa: F405
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+}
 # Production refuses to start without its own keys (never the development ones).
 LYCEUM_ENCRYPTION_KEYS = env.list("LYCEUM_ENCRYPTION_KEYS")
 LYCEUM_BLIND_INDEX_KEY = env("LYCEUM_BLIND_INDEX_KEY")
