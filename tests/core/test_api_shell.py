@@ -15,7 +15,8 @@ def assert_error(response, status: int, code: str) -> dict:
     assert response["Content-Type"].startswith("application/json")
     body = response.json()
     assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "fields"}
+    # 429 bodies also carry retry_after (the Retry-After header's seconds).
+    assert set(body["error"]) - {"retry_after"} == {"code", "message", "fields"}
     assert body["error"]["code"] == code
     assert body["error"]["message"]
     return body["error"]
@@ -82,7 +83,8 @@ def test_domain_conflict_is_409_with_its_code(api_client):
 @pytest.mark.urls("tests.core.urls_api_errors")
 def test_throttling_is_429(api_client, redis_client):
     assert api_client.get("/api/v1/test/throttled/").status_code == 200
-    assert_error(api_client.get("/api/v1/test/throttled/"), 429, "throttled")
+    error = assert_error(api_client.get("/api/v1/test/throttled/"), 429, "throttled")
+    assert error["retry_after"] > 0
 
 
 @pytest.mark.urls("tests.core.urls_api_errors")
