@@ -12,7 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from apps.analytics import charts, selectors, services
 from apps.analytics.models import ExportJob, ExportKind, ExportStatus
 from apps.content.models import Course
+from apps.core.db.router import use_replica
 from apps.core.exceptions import DomainError
+from apps.core.uploads import attachment_response
 
 
 @login_required
@@ -23,6 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@use_replica()  # a report: served by the read replica when there is one (ADR 0015)
 def overview(request: HttpRequest) -> HttpResponse:
     if not request.user.is_staff:
         raise PermissionDenied
@@ -60,6 +63,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@use_replica()  # a report: served by the read replica when there is one (ADR 0015)
 def teaching(request: HttpRequest) -> HttpResponse:
     rows = list(selectors.courses_taught(user=request.user))
     freshness = selectors.views_freshness(views=("course_performance",))
@@ -87,6 +91,7 @@ def _at_risk_days(request: HttpRequest) -> int:
 
 @login_required
 @require_GET
+@use_replica()
 def course(request: HttpRequest, slug: str) -> HttpResponse:
     course = _taught_course(request, slug)
     data = selectors.course_dashboard(course=course, at_risk_days=_at_risk_days(request))
@@ -129,6 +134,7 @@ def course(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@use_replica()  # a report: served by the read replica when there is one (ADR 0015)
 def me(request: HttpRequest) -> HttpResponse:
     data = selectors.my_stats(user=request.user, days=30)
     activity = charts.line_chart(
@@ -216,9 +222,6 @@ def export_download(request: HttpRequest, job_id) -> FileResponse:
     job = _own_job(request, job_id)
     if job.status != ExportStatus.DONE or not job.file:
         raise Http404
-    return FileResponse(
-        job.file.open("rb"),
-        as_attachment=True,
-        filename=job.file.name.rsplit("/", 1)[-1],
-        content_type="text/csv",
+    return attachment_response(
+        job.file.open("rb"), filename=job.file.name.rsplit("/", 1)[-1], content_type="text/csv"
     )

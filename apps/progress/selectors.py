@@ -1,14 +1,16 @@
 """Reads owned by progress: what a learner has done, course outlines, rosters, gradebooks."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
+from django.db import connection
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from apps.content.models import Course, Lesson, Module
 from apps.content.unlock import LearnerProgress, unlock_state
-from apps.progress.models import Certificate, Enrollment, LessonProgress, QuizAttempt
+from apps.progress.models import Enrollment, LessonProgress, QuizAttempt
 
 
 def learner_progress(*, enrollment: Enrollment) -> LearnerProgress:
@@ -226,9 +228,28 @@ def gradebook(*, course: Course, enrollments: list[Enrollment]) -> tuple[list, l
     return lessons, rows
 
 
-def certificate_by_code(*, code: str) -> Certificate | None:
-    return (
-        Certificate.objects.select_related("enrollment")
-        .filter(code=code.strip().upper(), revoked_at__isnull=True)
-        .first()
-    )
+@dataclass(frozen=True)
+class VerifiedCertificate:
+    """What the public verification shows of a valid certificate, and nothing more."""
+
+    code: str
+    learner_name: str
+    course_title: str
+    instructor_name: str
+    issued_at: datetime
+
+
+def certificate_by_code(*, code: str) -> VerifiedCertificate | None:
+    """The valid (not revoked) certificate with this code, for anyone who has the code.
+
+    Certificates are under row-level security (their learner, teachers and staff only); the
+    public check reads through progress.certificate_verify, a SECURITY DEFINER function that
+    returns the printed fields of one certificate by its exact code (docs/adr/0017)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT code, learner_name, course_title, instructor_name, issued_at "
+            "FROM progress.certificate_verify(%s)",
+            [code],
+        )
+        row = cursor.fetchone()
+    return VerifiedCertificate(*row) if row else None

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import environ
 import pghistory
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -27,6 +28,7 @@ APP_SCHEMAS = (
     "billing",
     "assistants",
     "analytics",
+    "integrations",
 )
 
 # The login role web and worker processes use; the migration owner grants it DML (core 0002).
@@ -55,6 +57,7 @@ THIRD_PARTY_APPS = [
     "pghistory",
     "django_celery_beat",
     "guardian",
+    "csp",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -70,6 +73,7 @@ LOCAL_APPS = [
     "apps.billing",
     "apps.assistants",
     "apps.analytics",
+    "apps.integrations",
     "apps.demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -78,6 +82,7 @@ MIDDLEWARE = [
     # First and (almost) last: request counts and latency for /metrics (docs/operations.md).
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -88,7 +93,11 @@ MIDDLEWARE = [
     "apps.accounts.middleware.PreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Read-your-writes when a read replica is configured (apps/core/db/router.py).
+    "apps.core.db.router.ReplicaMiddleware",
     "apps.core.middleware.RequestContextMiddleware",
+    # Who the request is for, for row-level security (docs/adr/0017-row-level-security.md).
+    "apps.core.middleware.RowLevelSecurityMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes requires: it turns lockouts raised during login into responses.
     "axes.middleware.AxesMiddleware",
@@ -109,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.site",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -121,9 +131,14 @@ DATABASES["default"]["ENGINE"] = "apps.core.db.backends.postgresql"
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Fail fast when PostgreSQL is away (docs/adr/0015): a request answers 503 within seconds.
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
-    "DATABASE_CONNECT_TIMEOUT", default=5
+    "DATABASE_CONNECT_TIMEOUT", default=3
 )
+if env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=0):  # off by default: migrations, refreshes
+    DATABASES["default"]["OPTIONS"]["options"] = (
+        f"-c statement_timeout={env.int('DATABASE_STATEMENT_TIMEOUT_MS')}"
+    )
 # No JIT: the web's queries are short, and row-level security policies make the planner's
 # estimates large enough to trigger it (1.3 s of compiling for a 1 ms outline query at 10M
 # progress rows: docs/performance.md). DATABASE_JIT=on restores the server's default.
@@ -131,6 +146,27 @@ if not env.bool("DATABASE_JIT", default=False):
     DATABASES["default"]["OPTIONS"]["options"] = " ".join(
         filter(None, [DATABASES["default"]["OPTIONS"].get("options", ""), "-c jit=off"])
     )
+# Optional streaming replica for analytics and report reads (apps/core/db/router.py, ADR 0015):
+# same engine and options, own connection, no request transaction (a read-only standby).
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        **env.db_url("DATABASE_REPLICA_URL"),
+        "ENGINE": DATABASES["default"]["ENGINE"],
+        "ATOMIC_REQUESTS": False,
+        "OPTIONS": {
+            **DATABASES["default"]["OPTIONS"],
+            **env.db_url("DATABASE_REPLICA_URL").get("OPTIONS", {}),
+        },
+    }
+DATABASE_ROUTERS = ["apps.core.db.router.ReplicaRouter"]
+REPLICA_READ_APPS = env.list("REPLICA_READ_APPS", default=["analytics"])
+# The replica is bypassed when it replays more than this far behind the primary; a client that
+# wrote reads from the primary for the pin time (keep it >= the lag allowed); the health and
+# lag verdict is reused for the check interval.
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=5.0)
+REPLICA_PIN_SECONDS = env.float("REPLICA_PIN_SECONDS", default=REPLICA_MAX_LAG_SECONDS)
+REPLICA_CHECK_INTERVAL = env.float("REPLICA_CHECK_INTERVAL", default=2.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -234,9 +270,7 @@ WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=120)
 BEAT_MAX_AGE = env.int("BEAT_MAX_AGE", default=180)
 # /metrics answers callers from these networks, or anyone with "Authorization: Bearer
 # METRICS_TOKEN" when a token is set; everyone else gets 403 (docs/operations.md).
-METRICS_ALLOWED_NETWORKS = env.list(
-    "METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"]
-)
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 # Maintenance (core.tasks): tables ANALYZEd once this share of their rows (and at least this
 # many rows) changed since the last run; how long applied idempotency keys are kept.
@@ -253,6 +287,17 @@ IDEMPOTENCY_KEY_RETENTION_DAYS = env.int("IDEMPOTENCY_KEY_RETENTION_DAYS", defau
 # activity for this many days is "at risk" on the teacher's dashboard.
 ANALYTICS_EXPORT_TTL_HOURS = env.int("ANALYTICS_EXPORT_TTL_HOURS", default=24)
 ANALYTICS_AT_RISK_DAYS = env.int("ANALYTICS_AT_RISK_DAYS", default=7)
+
+# Integrations (docs/adr/0019-bulk-jobs-and-webhooks.md): webhook attempt timeout, the lease a
+# sender holds on a delivery (longer than the timeout: a killed sender's delivery is retried once
+# it lapses), attempts before a delivery fails, consecutive failures before an endpoint is
+# disabled; bulk enrollment jobs (and their row results) are kept this many days.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)
+WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=60)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=50)
+WEBHOOK_MAX_IN_FLIGHT = env.int("WEBHOOK_MAX_IN_FLIGHT", default=4)  # per endpoint
+BULK_JOB_TTL_DAYS = env.int("BULK_JOB_TTL_DAYS", default=30)
 
 # Assistants (docs/adr/0010-assistants.md). "offline" answers from memories and content with no
 # network; "openai" calls an OpenAI-compatible chat-completions API (a profile may choose).
@@ -370,6 +415,24 @@ SILENCED_SYSTEM_CHECKS = [
     "axes.W006",
 ]
 
+# Encryption of sensitive fields (docs/adr/0016-sensitive-fields-and-hardening.md): a list of
+# "<key id>:<Fernet key>", the first current; a separate key for blind indexes (keyed hashes).
+LYCEUM_ENCRYPTION_KEYS = env.list("LYCEUM_ENCRYPTION_KEYS", default=[])
+LYCEUM_BLIND_INDEX_KEY = env("LYCEUM_BLIND_INDEX_KEY", default="")
+
+# Page rate limits (django-ratelimit, counted in the Redis cache; apps/core/ratelimit.py), per
+# client address unless named otherwise; over the limit the page answers 429. Redis down: open
+# (django-axes still locks single accounts). Behind a proxy, RATELIMIT_IP_META_KEY names the
+# header holding the client address (production.py).
+PAGE_RATE_LIMITS = {
+    "login": env("RATELIMIT_LOGIN", default="30/m"),
+    "signup": env("RATELIMIT_SIGNUP", default="20/h"),
+    "password_reset": env("RATELIMIT_PASSWORD_RESET", default="10/h"),
+    "password_reset_email": env("RATELIMIT_PASSWORD_RESET_EMAIL", default="3/h"),
+}
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = True
+
 # Two-factor: TOTP devices and single-use backup codes (django-otp); staff need it for admin.
 OTP_TOTP_ISSUER = "Lyceum"
 BACKUP_CODE_COUNT = 10
@@ -381,6 +444,26 @@ GUARDIAN_RAISE_403 = True
 ANONYMOUS_USER_NAME = None
 
 SESSION_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content Security Policy (django-csp 4; ADR 0016): scripts and styles from our own origin, inline
+# ones only with the per-request nonce ({{ CSP_NONCE }}); no style attributes. The hash admits
+# the one inline style of the stand-alone 500/503 pages. Violations are reported to /csp-report.
+# No form-action: an OAuth consent form's redirect to a client's address must not be blocked.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE, "'sha256-Jp7Wne1S6etzQHcd/3ZZuv0VsDcdatGpxhcEIp/IibE='"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "report-uri": ["/csp-report"],
+    },
+}
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

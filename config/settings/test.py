@@ -14,7 +14,20 @@ DATABASES["default"].update(  # noqa: F405
         if k in ("NAME", "USER", "PASSWORD", "HOST", "PORT")
     }
 )
+if "replica" in DATABASES:  # noqa: F405
+    # Ordinary tests run on one database: the replica mirrors it (no test database is created
+    # for it) and the router keeps reads on `default`, where the test's rows are. The router is
+    # tested against a real standby in tests/ops/test_replica.py.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Two fixed test keys (current first); tests of rotation reorder them with override_settings.
+LYCEUM_ENCRYPTION_KEYS = [
+    "test2:KYBbKKIu8Z9ijIpxHnxvHd0_a6JT-WIrEtW-PTNkOM0=",
+    "test1:cUALlm9JqaayINs5-XgOK9gvgalSwU0V52vog7BO9Kc=",
+]
+LYCEUM_BLIND_INDEX_KEY = "QqvFNxjHxvIdreeju_87fKFgdeERxq6whaQDR0lf4mU="
+# Many tests log in from one address within a minute; tests of the limits lower them.
+PAGE_RATE_LIMITS = dict.fromkeys(PAGE_RATE_LIMITS, "100000/m")  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

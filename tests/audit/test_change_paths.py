@@ -457,6 +457,26 @@ def make_provider_event():
     )
 
 
+def make_webhook_endpoint():
+    from apps.integrations.services import webhooks
+
+    return webhooks.endpoint_create(
+        owner=UserFactory(is_staff=True),
+        url="https://hooks.example.org/lyceum",
+        event_types=["enrollment.created"],
+    )
+
+
+def api_webhook_patch(client, endpoint, staff):
+    _staff_patch(
+        client,
+        f"/api/v1/webhooks/endpoints/{endpoint.pk}/",
+        {"description": "Api description"},
+        staff,
+    )
+    return endpoint, "update", {"description"}
+
+
 def make_memory_preference():
     from apps.assistants.models import MemoryPreference
 
@@ -673,6 +693,13 @@ CASES = [
         admin=lambda obj: obj.profile,
     ),
     Case("assistants.UserMemory", MemoryFactory, "importance", 0.25, api=api_memory_patch),
+    Case(
+        "integrations.WebhookEndpoint",
+        make_webhook_endpoint,
+        "description",
+        "Changed",
+        api=api_webhook_patch,
+    ),
     Case("assistants.MemoryPreference", make_memory_preference, "memory_enabled", False),
     Case(
         "assistants.Conversation",
