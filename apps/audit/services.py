@@ -79,6 +79,72 @@ def domain_event_record(
         )
 
 
+def domain_events_record_many(
+    *,
+    aggregate_type: str,
+    events: list[tuple[Any, str, dict[str, Any]]],
+    actor=None,
+    correlation_id=None,
+    causation_id=None,
+    metadata: dict[str, Any] | None = None,
+) -> list[DomainEvent]:
+    """Append one event to each of many aggregates, in the caller's transaction, in two
+    statements whatever their number: `events` is `(aggregate_id, event_type, data)` per event.
+
+    Each event gets its aggregate's next version from one set-based upsert of the counters (the
+    same rows, locks and gap-free numbering as domain_event_record), so the aggregates must be
+    distinct (ValueError otherwise: one statement cannot bump a counter twice). Actor, context
+    metadata and correlation are as in domain_event_record; without a context the events of one
+    call share one new correlation id (they are one operation).
+    """
+    if not events:
+        return []
+    ids = [str(aggregate_id) for aggregate_id, _type, _data in events]
+    if len(set(ids)) != len(ids):
+        raise ValueError("domain_events_record_many needs distinct aggregates.")
+    context = current_context()
+    context_metadata = context.metadata if context is not None else {}
+    if correlation_id is None:
+        correlation_id = context.id if context is not None else uuid.uuid4()
+    if actor is None and context_metadata.get("user"):
+        actor_id = uuid.UUID(str(context_metadata["user"]))
+    else:
+        actor_id = getattr(actor, "pk", actor)
+    merged = {k: context_metadata[k] for k in _CONTEXT_KEYS if context_metadata.get(k)}
+    merged.update(metadata or {})
+    now = timezone.now()
+    # No savepoint: a bulk caller's transaction stays one (sub)transaction.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO "audit"."aggregate_version" (aggregate_type, aggregate_id, version)
+            SELECT %s, a, 1 FROM unnest(%s::uuid[]) AS a
+            ON CONFLICT (aggregate_type, aggregate_id)
+            DO UPDATE SET version = "audit"."aggregate_version".version + 1
+            RETURNING aggregate_id::text, version
+            """,
+            [aggregate_type, ids],
+        )
+        versions = dict(cursor.fetchall())
+        return DomainEvent.objects.bulk_create(
+            [
+                DomainEvent(
+                    aggregate_type=aggregate_type,
+                    aggregate_id=aggregate_id,
+                    event_type=event_type,
+                    version=versions[str(aggregate_id)],
+                    data=data or {},
+                    metadata=merged,
+                    actor_id=actor_id,
+                    correlation_id=correlation_id,
+                    causation_id=causation_id,
+                    occurred_at=now,
+                )
+                for aggregate_id, event_type, data in events
+            ]
+        )
+
+
 def partitions_archive(*, table: str, keep_months: int) -> list[ArchivedPartition]:
     """Detach the monthly partitions of `table` older than `keep_months` and keep them in the
     `archive` schema, recording each. Nothing is deleted."""

@@ -1,5 +1,7 @@
 """Bulk enrollment: a CSV with good and bad rows, run twice (idempotent), JSON lists, who may,
-paid courses, the result CSV, and a 10k-row job (run in-process; its time is printed)."""
+paid courses, the result CSV, a course filling up mid-chunk, the statements of a chunk (pinned:
+they do not grow with its rows), the worker as the app role under RLS, and a 10k-row job (run
+in-process; its time is printed)."""
 
 import csv
 import datetime as dt
@@ -7,14 +9,20 @@ import io
 import time
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from apps.audit.models import DomainEvent
+from apps.content.models import Course
 from apps.integrations import tasks
 from apps.integrations.models import BulkEnrollmentJob, BulkEnrollmentRow
 from apps.integrations.services import bulk
-from apps.progress.models import Enrollment
+from apps.progress.models import Activity, Enrollment
 from apps.progress.services import enrollment_create
 from tests.accounts.factories import UserFactory
+from tests.conftest import APP_ROLE_PASSWORD
 from tests.content.factories import CourseFactory, published
 
 pytestmark = pytest.mark.django_db
@@ -207,3 +215,82 @@ def test_finished_jobs_expire(teacher, course):
     assert bulk.bulk_jobs_expire(now=job.expires_at - dt.timedelta(seconds=1)) == 0
     assert bulk.bulk_jobs_expire(now=job.expires_at) == 1
     assert not BulkEnrollmentRow.objects.exists()
+
+
+def test_a_full_course_mid_chunk_fills_the_seats_left_and_duplicates_count_once(teacher, course):
+    Course.all_objects.filter(pk=course.pk).update(max_enrollments=3)
+    learners = UserFactory.create_batch(5)
+    enrollment_create(user=learners[0], course=course)
+    emails = [u.email for u in learners] + [learners[1].email, "nobody@example.com"]
+    rows = [{"email": email, "course": course.slug} for email in emails]
+    job = _run(bulk.bulk_enrollment_create(owner=teacher, rows=rows, source="json").pk)
+    outcomes = list(
+        BulkEnrollmentRow.objects.filter(job=job)
+        .order_by("row_number")
+        .values_list("outcome", "code")
+    )
+    assert outcomes == [
+        ("already_enrolled", ""),
+        ("enrolled", ""),
+        ("enrolled", ""),
+        ("error", "course_full"),
+        ("error", "course_full"),
+        ("already_enrolled", ""),  # learners[1] again, in the same chunk
+        ("error", "user_not_found"),
+    ]
+    assert (job.enrolled, job.already_enrolled, job.failed) == (2, 2, 3)
+    assert Enrollment.objects.filter(course=course).count() == 3
+    enrolled = BulkEnrollmentRow.objects.get(job=job, row_number=2).enrollment_id
+    assert DomainEvent.objects.get(aggregate_id=enrolled).event_type == "enrollment.created"
+
+
+def _chunk_statements(teacher, courses, learners) -> int:
+    rows = [{"email": u.email, "course": c.slug} for c in courses for u in learners]
+    job = bulk.bulk_enrollment_create(owner=teacher, rows=rows, source="json")
+    job.status = "running"
+    job.save()
+    resolved = bulk._Courses(teacher)
+    for c in courses:  # course references resolve once per job, not per chunk
+        resolved.resolve(c.slug)
+    with CaptureQueriesContext(connection) as queries:
+        assert bulk._run_chunk(job, resolved) == len(rows)
+    job.refresh_from_db()
+    assert job.enrolled == len(rows)
+    return len(queries)
+
+
+def test_a_chunk_costs_the_same_statements_whatever_its_rows(teacher):
+    def course():
+        return published(CourseFactory(instructor=teacher))
+
+    # The chunk's savepoint (its transaction in a worker) and release, claim, users, existing
+    # pairs, row outcomes, job counters: 7; plus enrollment_create_many per course named in the
+    # chunk, 9 for a course without capacity or prerequisites (lock the existing, lock the
+    # course, prerequisites, lessons, insert, inserted ids, versions, events, activity).
+    assert _chunk_statements(teacher, [course()], UserFactory.create_batch(2)) == 16
+    assert _chunk_statements(teacher, [course()], UserFactory.create_batch(200)) == 16
+    assert _chunk_statements(teacher, [course(), course()], UserFactory.create_batch(100)) == 25
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_enrolls_as_the_app_role_under_row_level_security(teacher, course):
+    """The task runs in the system context (task_prerun): it sees every seat and writes every
+    learner's rows although no user is signed in."""
+    Course.all_objects.filter(pk=course.pk).update(max_enrollments=2)
+    learners = UserFactory.create_batch(3)
+    enrollment_create(user=learners[0], course=course)
+    rows = [{"email": u.email, "course": course.slug} for u in learners]
+    job = bulk.bulk_enrollment_create(owner=teacher, rows=rows, source="json")
+    owner = {key: connection.settings_dict[key] for key in ("USER", "PASSWORD")}
+    connection.close()
+    connection.settings_dict.update(USER=settings.DATABASE_APP_ROLE, PASSWORD=APP_ROLE_PASSWORD)
+    try:
+        assert tasks.bulk_enrollment_run.apply(args=[str(job.pk)]).get() == "done"
+    finally:
+        connection.close()
+        connection.settings_dict.update(owner)
+    job = BulkEnrollmentJob.objects.get(pk=job.pk)
+    assert (job.enrolled, job.already_enrolled, job.failed) == (1, 1, 1)
+    assert BulkEnrollmentRow.objects.get(job=job, row_number=3).code == "course_full"
+    assert Enrollment.objects.filter(course=course).count() == 2
+    assert Activity.objects.filter(course_id=course.pk, activity_type="enrolled").count() == 2
