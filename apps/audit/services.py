@@ -8,6 +8,7 @@ from django.utils import timezone
 from pghistory import runtime as pghistory_runtime
 
 from apps.audit.models import ArchivedPartition, DomainEvent
+from apps.core.db.bulk import insert_unnest
 
 # Context keys copied from the current request/task/command into each event's metadata.
 _CONTEXT_KEYS = ("request_id", "url", "method", "ip", "user_agent", "task", "task_id", "command")
@@ -87,9 +88,10 @@ def domain_events_record_many(
     correlation_id=None,
     causation_id=None,
     metadata: dict[str, Any] | None = None,
-) -> list[DomainEvent]:
+) -> int:
     """Append one event to each of many aggregates, in the caller's transaction, in two
     statements whatever their number: `events` is `(aggregate_id, event_type, data)` per event.
+    Returns how many.
 
     Each event gets its aggregate's next version from one set-based upsert of the counters (the
     same rows, locks and gap-free numbering as domain_event_record), so the aggregates must be
@@ -98,7 +100,7 @@ def domain_events_record_many(
     call share one new correlation id (they are one operation).
     """
     if not events:
-        return []
+        return 0
     ids = [str(aggregate_id) for aggregate_id, _type, _data in events]
     if len(set(ids)) != len(ids):
         raise ValueError("domain_events_record_many needs distinct aggregates.")
@@ -126,23 +128,26 @@ def domain_events_record_many(
             [aggregate_type, ids],
         )
         versions = dict(cursor.fetchall())
-        return DomainEvent.objects.bulk_create(
-            [
-                DomainEvent(
-                    aggregate_type=aggregate_type,
-                    aggregate_id=aggregate_id,
-                    event_type=event_type,
-                    version=versions[str(aggregate_id)],
-                    data=data or {},
-                    metadata=merged,
-                    actor_id=actor_id,
-                    correlation_id=correlation_id,
-                    causation_id=causation_id,
-                    occurred_at=now,
-                )
-                for aggregate_id, event_type, data in events
-            ]
-        )
+    template = DomainEvent(
+        aggregate_type=aggregate_type,
+        metadata=merged,
+        actor_id=actor_id,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        occurred_at=now,
+    )
+    insert_unnest(
+        DomainEvent,
+        template=template,
+        varying={
+            "event_id": [uuid.uuid4() for _event in events],
+            "aggregate_id": [aggregate_id for aggregate_id, _type, _data in events],
+            "event_type": [event_type for _id, event_type, _data in events],
+            "version": [versions[str(aggregate_id)] for aggregate_id, _type, _data in events],
+            "data": [data or {} for _id, _type, data in events],
+        },
+    )
+    return len(events)
 
 
 def partitions_archive(*, table: str, keep_months: int) -> list[ArchivedPartition]:

@@ -6,6 +6,7 @@ learner queue and the enrollment's aggregates are recomputed from everything com
 """
 
 import json
+import uuid
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
@@ -19,6 +20,7 @@ from apps.audit.services import current_context, domain_event_record, domain_eve
 from apps.content.models import Course, CourseStatus, InteractiveContent, Lesson, Visibility
 from apps.content.selectors import course_title_index
 from apps.content.unlock import unlock_state
+from apps.core.db.bulk import insert_unnest
 from apps.core.exceptions import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from apps.core.rls import system_context
 from apps.progress.grading import grade_quiz
@@ -264,19 +266,7 @@ def enrollment_create_many(
     now = timezone.now()
     reactivated = [existing[u.pk] for u in candidates if u.pk in existing]
     total_lessons = _lesson_total(course.pk) if len(reactivated) < len(candidates) else 0
-    new = [
-        Enrollment(
-            user_id=user.pk,
-            course_id=course.pk,
-            enrollment_type=enrollment_type,
-            status=EnrollmentStatus.ACTIVE,
-            started_at=now,
-            last_accessed_at=now,
-            total_lessons=total_lessons,
-        )
-        for user in candidates
-        if user.pk not in existing
-    ]
+    new = [user.pk for user in candidates if user.pk not in existing]
     if reactivated:
         Enrollment.objects.filter(pk__in=[e.pk for e in reactivated]).update(
             status=EnrollmentStatus.ACTIVE,
@@ -284,22 +274,34 @@ def enrollment_create_many(
             dropped_at=None,
             last_accessed_at=now,
         )
-    inserted = set()
+    inserted = {}
     if new:
         # ON CONFLICT DO NOTHING: a user enrolled by someone else between the read of the
         # existing enrollments and the course lock is reported as already enrolled.
-        Enrollment.objects.bulk_create(new, ignore_conflicts=True)
-        inserted = set(
-            Enrollment.objects.filter(pk__in=[e.pk for e in new]).values_list("pk", flat=True)
+        template = Enrollment(
+            course_id=course.pk,
+            enrollment_type=enrollment_type,
+            status=EnrollmentStatus.ACTIVE,
+            started_at=now,
+            last_accessed_at=now,
+            total_lessons=total_lessons,
         )
+        rows = insert_unnest(
+            Enrollment,
+            template=template,
+            varying={"id": [uuid.uuid4() for _user in new], "user_id": new},
+            conflict="ON CONFLICT DO NOTHING",
+            returning=("user_id", "id"),
+        )
+        inserted = dict(rows)
     events, enrolled = [], []
     for enrollment in reactivated:
         events.append((enrollment.pk, "enrollment.reactivated", enrollment.user_id))
-    for enrollment in new:
-        if enrollment.pk in inserted:
-            events.append((enrollment.pk, "enrollment.created", enrollment.user_id))
+    for user_id in new:
+        if user_id in inserted:
+            events.append((inserted[user_id], "enrollment.created", user_id))
         else:
-            results[enrollment.user_id] = EnrollmentOutcome("already_enrolled")
+            results[user_id] = EnrollmentOutcome("already_enrolled")
     for enrollment_id, _type, user_id in events:
         results[user_id] = EnrollmentOutcome("enrolled", enrollment_id)
         enrolled.append(user_id)
@@ -316,22 +318,17 @@ def enrollment_create_many(
     )
     context = current_context()
     meta = context.metadata if context is not None else {}
-    Activity.objects.bulk_create(
-        [
-            Activity(
-                user_id=user_id,
-                activity_type="enrolled",
-                resource_type="course",
-                resource_id=course.pk,
-                course_id=course.pk,
-                data={},
-                session_id=(meta.get("request_id") or "")[:64],
-                ip=meta.get("ip") or None,
-                user_agent=(meta.get("user_agent") or "")[:500],
-            )
-            for user_id in enrolled
-        ]
+    template = Activity(
+        activity_type="enrolled",
+        resource_type="course",
+        resource_id=course.pk,
+        course_id=course.pk,
+        data={},
+        session_id=(meta.get("request_id") or "")[:64],
+        ip=meta.get("ip") or None,
+        user_agent=(meta.get("user_agent") or "")[:500],
     )
+    insert_unnest(Activity, template=template, varying={"user_id": enrolled})
     return results
 
 
