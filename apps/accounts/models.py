@@ -54,7 +54,8 @@ class User(UUIDModel, TimeStampedModel, AbstractBaseUser, PermissionsMixin):
         validators=[validate_e164_phone],
         help_text="International (E.164) form, e.g. +14155550123.",
     )
-    phone_index = BlindIndexField(source="phone", purpose="accounts.user.phone")
+    # db_default: a row written by SQL without a phone (imports, tests) needs no index value.
+    phone_index = BlindIndexField(source="phone", purpose="accounts.user.phone", db_default="")
     date_of_birth = EncryptedDateField(
         null=True, blank=True, validators=[MinValueValidator(datetime.date(1900, 1, 1))]
     )
