@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite: real PostgreSQL (pytest-django) and real Redis."""
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -92,6 +93,27 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     }
     env.update(extra)
     return env
+
+
+def app_role_worker(
+    name: str, *, concurrency: int = 1, args: tuple[str, ...] = (), **env: str
+) -> subprocess.Popen:
+    """A real Celery worker connected as the app role (as in production) to the test database,
+    output captured, in its own process group (so a SIGKILL reaches its pool children too)."""
+    app_url = database_url(user=settings.DATABASE_APP_ROLE, password=APP_ROLE_PASSWORD)
+    return subprocess.Popen(
+        [
+            str(BASE_DIR / ".venv" / "bin" / "celery"),
+            *("-A", "config", "worker", "-l", "info", "--concurrency", str(concurrency)),
+            *("-n", f"{name}@%h", *args),
+        ],
+        cwd=BASE_DIR,
+        env=subprocess_env(DATABASE_URL=app_url, DATABASE_OWNER_URL=app_url, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
 
 
 PYTHON = sys.executable

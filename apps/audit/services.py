@@ -37,6 +37,23 @@ def _next_version(*, aggregate_type: str, aggregate_id) -> int:
         return cursor.fetchone()[0]
 
 
+def _event_context(*, actor, correlation_id, metadata: dict[str, Any] | None):
+    """(actor id, correlation id, metadata) of events recorded now: explicit values first, else
+    the current audit context's user and id (a new correlation id outside any context), with
+    the context's request/task facts merged under `metadata`."""
+    context = current_context()
+    context_metadata = context.metadata if context is not None else {}
+    if correlation_id is None:
+        correlation_id = context.id if context is not None else uuid.uuid4()
+    if actor is None and context_metadata.get("user"):
+        actor_id = uuid.UUID(str(context_metadata["user"]))
+    else:
+        actor_id = getattr(actor, "pk", actor)
+    merged = {k: context_metadata[k] for k in _CONTEXT_KEYS if context_metadata.get(k)}
+    merged.update(metadata or {})
+    return actor_id, correlation_id, merged
+
+
 def domain_event_record(
     *,
     aggregate_type: str,
@@ -54,16 +71,9 @@ def domain_event_record(
     one request, task or command share the id of its audit context (which also links them to the
     row-level audit events); the actor defaults to the context's user.
     """
-    context = current_context()
-    context_metadata = context.metadata if context is not None else {}
-    if correlation_id is None:
-        correlation_id = context.id if context is not None else uuid.uuid4()
-    if actor is None and context_metadata.get("user"):
-        actor_id = uuid.UUID(str(context_metadata["user"]))
-    else:
-        actor_id = getattr(actor, "pk", actor)
-    merged = {k: context_metadata[k] for k in _CONTEXT_KEYS if context_metadata.get(k)}
-    merged.update(metadata or {})
+    actor_id, correlation_id, merged = _event_context(
+        actor=actor, correlation_id=correlation_id, metadata=metadata
+    )
     with transaction.atomic():
         version = _next_version(aggregate_type=aggregate_type, aggregate_id=aggregate_id)
         return DomainEvent.objects.create(
@@ -104,16 +114,9 @@ def domain_events_record_many(
     ids = [str(aggregate_id) for aggregate_id, _type, _data in events]
     if len(set(ids)) != len(ids):
         raise ValueError("domain_events_record_many needs distinct aggregates.")
-    context = current_context()
-    context_metadata = context.metadata if context is not None else {}
-    if correlation_id is None:
-        correlation_id = context.id if context is not None else uuid.uuid4()
-    if actor is None and context_metadata.get("user"):
-        actor_id = uuid.UUID(str(context_metadata["user"]))
-    else:
-        actor_id = getattr(actor, "pk", actor)
-    merged = {k: context_metadata[k] for k in _CONTEXT_KEYS if context_metadata.get(k)}
-    merged.update(metadata or {})
+    actor_id, correlation_id, merged = _event_context(
+        actor=actor, correlation_id=correlation_id, metadata=metadata
+    )
     now = timezone.now()
     # No savepoint: a bulk caller's transaction stays one (sub)transaction.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:

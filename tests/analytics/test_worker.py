@@ -5,12 +5,11 @@ import subprocess
 import time
 
 import pytest
-from django.conf import settings
 
 from apps.analytics.models import CoursePerformance, RefreshRun
 from apps.analytics.tasks import refresh_view
 from tests.accounts.factories import UserFactory
-from tests.conftest import APP_ROLE_PASSWORD, BASE_DIR, database_url, subprocess_env
+from tests.conftest import app_role_worker
 from tests.content.factories import CourseFactory, published
 
 
@@ -18,30 +17,7 @@ from tests.content.factories import CourseFactory, published
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_refreshes_a_view(redis_client):
     course = published(CourseFactory(instructor=UserFactory()))
-    app_url = database_url(
-        user=settings.DATABASE_APP_ROLE,
-        password=APP_ROLE_PASSWORD,
-    )
-    worker = subprocess.Popen(
-        [
-            str(BASE_DIR / ".venv" / "bin" / "celery"),
-            "-A",
-            "config",
-            "worker",
-            "-l",
-            "info",
-            "--concurrency",
-            "1",
-            "-n",
-            "analytics-test@%h",
-        ],
-        cwd=BASE_DIR,
-        env=subprocess_env(DATABASE_URL=app_url, DATABASE_OWNER_URL=app_url),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    worker = app_role_worker("analytics-test")
     try:
         refresh_view.delay("course_performance")
         deadline = time.monotonic() + 90

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection
 
 from apps.core.models import IdempotencyKey
-from tests.conftest import APP_ROLE_PASSWORD, BASE_DIR, database_url, subprocess_env
+from tests.conftest import app_role_worker
 from tests.faults.drill_tasks import EVENTS, HOLD, credit
 from tests.ops.metrics_helpers import scrape, value
 
@@ -23,36 +23,13 @@ VISIBILITY_TIMEOUT = 5
 
 
 def _worker(name: str, *, visibility_timeout: int) -> subprocess.Popen:
-    app_url = database_url(user=settings.DATABASE_APP_ROLE, password=APP_ROLE_PASSWORD)
-    return subprocess.Popen(
-        [
-            str(BASE_DIR / ".venv" / "bin" / "celery"),
-            "-A",
-            "config",
-            "worker",
-            "-l",
-            "info",
-            "--concurrency",
-            "2",
-            "-n",
-            f"{name}@%h",
-            "-I",
-            "tests.faults.drill_tasks",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=BASE_DIR,
-        env=subprocess_env(
-            DATABASE_URL=app_url,
-            DATABASE_OWNER_URL=app_url,
-            CELERY_VISIBILITY_TIMEOUT=str(visibility_timeout),
-            CELERY_UNACKED_RESTORE_INTERVAL="1",
-            CELERY_UNACKED_RESTORE_THROTTLE="1",
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # its own process group: SIGKILL reaches the pool children too
+    return app_role_worker(
+        name,
+        concurrency=2,
+        args=("-I", "tests.faults.drill_tasks", "--without-mingle", "--without-gossip"),
+        CELERY_VISIBILITY_TIMEOUT=str(visibility_timeout),
+        CELERY_UNACKED_RESTORE_INTERVAL="1",
+        CELERY_UNACKED_RESTORE_THROTTLE="1",
     )
 
 

@@ -8,13 +8,12 @@ import subprocess
 import time
 
 import pytest
-from django.conf import settings
 
 from apps.integrations.models import WebhookDelivery
 from apps.integrations.services import webhooks
 from apps.progress.services import enrollment_create
 from tests.accounts.factories import UserFactory
-from tests.conftest import APP_ROLE_PASSWORD, BASE_DIR, database_url, subprocess_env
+from tests.conftest import app_role_worker
 from tests.content.factories import CourseFactory, published
 from tests.integrations.receiver import Receiver
 
@@ -22,32 +21,7 @@ LEASE = 4
 
 
 def _worker(name: str) -> subprocess.Popen:
-    app_url = database_url(user=settings.DATABASE_APP_ROLE, password=APP_ROLE_PASSWORD)
-    return subprocess.Popen(
-        [
-            str(BASE_DIR / ".venv" / "bin" / "celery"),
-            "-A",
-            "config",
-            "worker",
-            "-l",
-            "info",
-            "--concurrency",
-            "1",
-            "-n",
-            f"{name}@%h",
-        ],
-        cwd=BASE_DIR,
-        env=subprocess_env(
-            DATABASE_URL=app_url,
-            DATABASE_OWNER_URL=app_url,
-            WEBHOOK_LEASE_SECONDS=str(LEASE),
-            WEBHOOK_TIMEOUT_SECONDS="60",
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    return app_role_worker(name, WEBHOOK_LEASE_SECONDS=str(LEASE), WEBHOOK_TIMEOUT_SECONDS="60")
 
 
 def _stop(worker: subprocess.Popen) -> str:
