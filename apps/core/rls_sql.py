@@ -73,3 +73,26 @@ def protect(
     reverse = [f"DROP POLICY IF EXISTS {policy} ON {table};" for policy, _ in policies]
     reverse.append(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY;")
     return "\n".join(forward), "\n".join(reverse)
+
+
+def via_exists(table: str, name: str, via: Via) -> tuple[str, str]:
+    """(forward, reverse) SQL turning `protect(..., via=via)`'s `<name>_via_<label>` policy into
+    a correlated `EXISTS` (progress 0007, billing 0004, assistants 0005).
+
+    `column IN (SELECT p.id FROM parent p)`, OR'ed with the other policies, cannot become a
+    semi-join: PostgreSQL plans it as a subplan over every parent row the user may see (a
+    sequential scan of all enrollments, filtered by the parent's policies, for a teacher), and
+    searches it for each child row. `EXISTS (SELECT 1 FROM parent p WHERE p.id = column)` is one
+    primary-key probe per child row (the parent's policies then apply to that one row), or a
+    hashed subplan where the planner finds that cheaper. Same rows either way.
+    """
+    relation = table.rsplit(".", 1)[-1]  # the bare table name qualifies the outer column
+    policy = f"{name}_via_{via.label}"
+    # Identifiers written in migrations, never input.
+    exists = f"EXISTS (SELECT 1 FROM {via.parent} p WHERE p.id = {relation}.{via.column})"  # noqa: S608
+    before = f"{via.column} IN (SELECT p.id FROM {via.parent} p)"  # noqa: S608
+
+    def alter(condition: str) -> str:
+        return f"ALTER POLICY {policy} ON {table} USING ({condition}) WITH CHECK ({condition});"
+
+    return alter(exists), alter(before)
