@@ -92,6 +92,12 @@ class User(UUIDModel, TimeStampedModel, AbstractBaseUser, PermissionsMixin):
         verbose_name_plural = "users"
         # Unique checks, admin and sessions see deleted users too; login and lists use `objects`.
         default_manager_name = "all_objects"
+        # Rosters and gradebooks list learners by name (progress.selectors): with this index a
+        # course's first page walks users in name order and probes their enrollment, instead of
+        # sorting every learner of a large course (docs/performance.md).
+        indexes = [
+            models.Index(fields=["last_name", "first_name", "email"], name="user_name_order"),
+        ]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
             models.CheckConstraint(
