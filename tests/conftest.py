@@ -11,9 +11,9 @@ import redis
 from django.conf import settings
 from django.db import connection
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
+from apps.accounts.models import TOTPDevice
 from tests.accounts.factories import UserFactory
 
 BASE_DIR = Path(settings.BASE_DIR)

@@ -5,7 +5,13 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils import timezone
 
 from apps.accounts import selectors, services
-from apps.accounts.models import PersonalAccessToken, TeacherProfile, User, UserPreferences
+from apps.accounts.models import (
+    PersonalAccessToken,
+    TeacherProfile,
+    TOTPDevice,
+    User,
+    UserPreferences,
+)
 
 
 class UserCreationAdminForm(UserCreationForm):
@@ -187,3 +193,19 @@ class PersonalAccessTokenAdmin(admin.ModelAdmin):
         for token in queryset:
             services.personal_access_token_revoke(token=token)
         self.message_user(request, f"Revoked {queryset.count()} token(s).")
+
+
+@admin.register(TOTPDevice)
+class TOTPDeviceAdmin(admin.ModelAdmin):
+    """Users enrol their own authenticator; staff see who has one, rename or unconfirm it, and
+    delete it (a reset: the user enrols again). The secret is never shown or editable here."""
+
+    list_display = ("name", "user", "confirmed", "created_at", "last_used_at")
+    list_filter = ("confirmed",)
+    search_fields = ("name", "user__email")
+    list_select_related = ("user",)
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at", "throttling_failure_count")
+    readonly_fields = ("user", "created_at", "last_used_at", "throttling_failure_count")
+
+    def has_add_permission(self, request):
+        return False

@@ -1,6 +1,10 @@
 """Users (UUID primary key, e-mail login, soft delete), their preferences and teacher profiles."""
 
 import datetime
+import time
+from base64 import b32encode
+from binascii import unhexlify
+from urllib.parse import quote, urlencode
 
 import pghistory
 import pgtrigger
@@ -13,6 +17,9 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.oath import TOTP
+from django_otp.util import hex_validator, random_hex
 
 from apps.accounts.managers import AllUsersManager, UserManager
 from apps.accounts.validators import (
@@ -291,3 +298,127 @@ class PersonalAccessToken(UUIDModel):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+def default_totp_key() -> str:
+    """A new TOTP secret: 20 random bytes, hex (what django-otp's TOTPDevice makes)."""
+    return random_hex(20)
+
+
+def validate_totp_key(value: str) -> None:
+    hex_validator()(value)
+
+
+@pghistory.track(
+    # The secret and the counters every verification moves stay out of the trail: enrolment,
+    # confirmation, renaming and removal (a staff reset) are what it records.
+    exclude=[
+        "key",
+        "drift",
+        "last_t",
+        "throttling_failure_timestamp",
+        "throttling_failure_count",
+        "last_used_at",
+    ],
+    meta={"db_table": 'audit"."accounts_totp_device_event'},
+)
+class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
+    """An authenticator app (RFC 6238 TOTP) whose shared secret is encrypted at rest (ADR 0016).
+
+    It replaces django-otp's `otp_totp.TOTPDevice`, whose hex secret was a plaintext column.
+    Fields and behaviour are django-otp's: the code is checked by `django_otp.oath.TOTP`
+    (tolerance, clock drift, and `last_t`, which refuses a code of an already used time step),
+    failures are throttled by `ThrottlingMixin`, and django-otp's login, middleware and
+    `match_token` find the device like any other. Only the key's storage differs: the column
+    holds "enc1:<key id>:<token>", and the key rotation command re-encrypts it.
+
+    Not under row-level security, like `accounts.user`: the second login step reads it before
+    anyone is logged in.
+    """
+
+    key = EncryptedCharField(
+        plain_max_length=80,
+        validators=[validate_totp_key],
+        default=default_totp_key,
+        help_text="A hex-encoded secret key of up to 40 bytes, encrypted at rest.",
+    )
+    step = models.PositiveSmallIntegerField(default=30, help_text="The time step in seconds.")
+    t0 = models.BigIntegerField(
+        default=0, help_text="The Unix time at which to begin counting steps."
+    )
+    digits = models.PositiveSmallIntegerField(
+        choices=[(6, 6), (8, 8)], default=6, help_text="The number of digits in a code."
+    )
+    tolerance = models.PositiveSmallIntegerField(
+        default=1, help_text="The number of time steps in the past or future to allow."
+    )
+    drift = models.SmallIntegerField(
+        default=0, help_text="The number of time steps the phone's clock is off by."
+    )
+    last_t = models.BigIntegerField(
+        default=-1,
+        help_text="The time step of the last accepted code; a code must be of a later step.",
+    )
+
+    class Meta(Device.Meta):
+        db_table = 'accounts"."totp_device'
+        verbose_name = "TOTP device"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(key__sealed=True), name="totp_key_encrypted"),
+            models.CheckConstraint(
+                condition=models.Q(digits__in=[6, 8]), name="totp_device_digits"
+            ),
+            models.CheckConstraint(condition=models.Q(step__gt=0), name="totp_device_step"),
+        ]
+
+    @property
+    def bin_key(self) -> bytes:
+        """The secret as bytes (decrypted when the row was read)."""
+        return unhexlify(self.key.encode())
+
+    def verify_token(self, token) -> bool:
+        """django-otp's TOTPDevice.verify_token: throttled; a match moves `last_t` past the
+        code's time step (so the same code is refused next time) and follows the clock drift."""
+        allowed, _ = self.verify_is_allowed()
+        if not allowed:
+            return False
+        try:
+            code = int(token)
+        except (TypeError, ValueError):
+            verified = False
+        else:
+            totp = TOTP(self.bin_key, self.step, self.t0, self.digits, self.drift)
+            totp.time = time.time()
+            verified = totp.verify(code, self.tolerance, self.last_t + 1)
+            if verified:
+                self.last_t = totp.t()
+                if getattr(settings, "OTP_TOTP_SYNC", True):
+                    self.drift = totp.drift
+                self.throttle_reset(commit=False)
+                self.set_last_used_timestamp(commit=False)
+                self.save()
+        if not verified:
+            self.throttle_increment(commit=True)
+        return verified
+
+    def get_throttle_factor(self) -> int:
+        return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
+
+    @property
+    def config_url(self) -> str:
+        """The otpauth:// address an authenticator app reads from the QR code."""
+        label = str(self.user.get_username())
+        params = urlencode(
+            {
+                "secret": b32encode(self.bin_key),
+                "algorithm": "SHA1",
+                "digits": self.digits,
+                "period": self.step,
+            }
+        )
+        issuer = getattr(settings, "OTP_TOTP_ISSUER", "")
+        if issuer:
+            issuer = issuer.replace(":", "")
+            label = f"{issuer}:{label}"
+            params += f"&issuer={quote(issuer)}"
+        return f"otpauth://totp/{quote(label)}?{params}"

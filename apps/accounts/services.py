@@ -13,9 +13,14 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from apps.accounts.models import PersonalAccessToken, TeacherProfile, User, UserPreferences
+from apps.accounts.models import (
+    PersonalAccessToken,
+    TeacherProfile,
+    TOTPDevice,
+    User,
+    UserPreferences,
+)
 from apps.accounts.tokens import email_verification_token, email_verification_user
 from apps.audit.services import domain_event_record
 from apps.core.api.authentication import PERSONAL_TOKEN_PREFIX

@@ -60,7 +60,7 @@ THIRD_PARTY_APPS = [
     "csp",
     "axes",
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    # No otp_totp: TOTP devices are accounts.TOTPDevice, whose secret is encrypted (ADR 0016).
     "django_otp.plugins.otp_static",
 ]
 LOCAL_APPS = [

@@ -6,10 +6,9 @@ import pytest
 from axes.models import AccessAttempt
 from django.core import mail, signing
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.accounts import services
-from apps.accounts.models import TeacherProfile, User
+from apps.accounts.models import TeacherProfile, TOTPDevice, User
 from apps.accounts.tokens import email_verification_token
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
 

@@ -356,6 +356,12 @@ def make_personal_access_token():
     return personal_access_token_create(user=UserFactory(), name="Old", scopes=["users:read"])[0]
 
 
+def make_totp_device():
+    from apps.accounts.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=UserFactory(), name="Old phone")
+
+
 def make_role_permission():
     from apps.rbac.models import RolePermission
 
@@ -531,6 +537,13 @@ CASES = [
         "New",
         admin=NO_ADMIN_READONLY,
         api="revoked with DELETE accounts/me/tokens/<id>/ (tests/accounts/test_personal_tokens.py)",
+    ),
+    Case(
+        "accounts.TOTPDevice",
+        make_totp_device,
+        "name",
+        "New phone",
+        api="no API: users enrol and remove their authenticator on the security page",
     ),
     Case("rbac.Permission", PermissionFactory, "description", "Changed"),
     Case("rbac.Role", RoleFactory, "description", "Changed"),

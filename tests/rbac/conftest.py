@@ -3,8 +3,8 @@ from dataclasses import dataclass, field
 
 import pytest
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from apps.accounts.models import TOTPDevice
 from apps.rbac.models import Role
 
 

@@ -11,9 +11,9 @@ from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
+from apps.accounts.models import TOTPDevice
 from apps.core import rls
 from apps.progress.models import Certificate, Enrollment
 from tests.conftest import APP_ROLE_PASSWORD
