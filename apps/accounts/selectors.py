@@ -15,9 +15,10 @@ def preferences_for(*, user: User) -> UserPreferences:
 
 
 def users_with_phone(*, phone: str) -> QuerySet[User]:
-    """Users whose (encrypted) phone is exactly this E.164 number, found by its blind index."""
-    index = User._meta.get_field("phone_index").index_of(phone.strip())
-    return User.objects.filter(phone_index=index) if index else User.objects.none()
+    """Users whose (encrypted) phone is exactly this E.164 number, found by its blind index
+    under any configured key (a blind-index key rotation may be under way)."""
+    indexes = User._meta.get_field("phone_index").indexes_of(phone.strip())
+    return User.objects.filter(phone_index__in=indexes) if indexes else User.objects.none()
 
 
 def user_list() -> QuerySet[User]:

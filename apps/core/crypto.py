@@ -4,14 +4,17 @@ Keys come from settings.LYCEUM_ENCRYPTION_KEYS, a list of "<key id>:<Fernet key>
 is the current key, the others still decrypt). A stored value is the envelope
 "enc1:<key id>:<Fernet token>", so every row says which key sealed it: rotation re-encrypts only
 the rows whose key id is not the current one, and a key can be removed once no row names it.
-Searchable values get a blind index: an HMAC-SHA256 under a separate key
-(settings.LYCEUM_BLIND_INDEX_KEY), never a decryption.
+Searchable values get a blind index: an HMAC-SHA256 under a separate key, never a decryption.
+Blind-index keys (settings.LYCEUM_BLIND_INDEX_KEYS, "<key id>:<secret>", the first current) are
+named in the stored index too, "<key id>:<hex>": a lookup asks for the value's index under every
+configured key, so search keeps working while `rotate_blind_index_keys` recomputes the indexes.
 """
 
 import base64
 import hashlib
 import hmac
 import re
+import secrets
 from dataclasses import dataclass
 from functools import cache
 
@@ -72,19 +75,62 @@ def keyring() -> Keyring:
     return parse_keys(getattr(settings, "LYCEUM_ENCRYPTION_KEYS", []))
 
 
+# The id a lone LYCEUM_BLIND_INDEX_KEY (the setting before key rotation existed) goes by.
+LEGACY_BLIND_INDEX_KEY_ID = "b0"
+BLIND_INDEX_MIN_SECRET = 16
+
+
+@dataclass(frozen=True)
+class BlindIndexKeyring:
+    current_id: str
+    keys: dict[str, bytes]
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self.keys)
+
+
+def parse_blind_index_keys(entries) -> BlindIndexKeyring:
+    """A blind-index keyring from "<id>:<secret>" entries, the first one current."""
+    keys: dict[str, bytes] = {}
+    for entry in entries:
+        key_id, sep, secret = str(entry).strip().partition(":")
+        if not sep or not KEY_ID.match(key_id):
+            raise ImproperlyConfigured(
+                "LYCEUM_BLIND_INDEX_KEYS entries are '<id>:<secret>' with an id of letters, "
+                "digits, '-' or '_' (at most 32)."
+            )
+        if key_id in keys:
+            raise ImproperlyConfigured(f"LYCEUM_BLIND_INDEX_KEYS names key {key_id!r} twice.")
+        if len(secret.strip()) < BLIND_INDEX_MIN_SECRET:
+            raise ImproperlyConfigured(
+                f"LYCEUM_BLIND_INDEX_KEYS key {key_id!r} is too short (at least "
+                f"{BLIND_INDEX_MIN_SECRET} characters; make one with `manage.py "
+                "rotate_blind_index_keys --generate`)."
+            )
+        keys[key_id] = secret.strip().encode()
+    if not keys:
+        raise ImproperlyConfigured(
+            "LYCEUM_BLIND_INDEX_KEYS (or LYCEUM_BLIND_INDEX_KEY) is empty: blind indexes "
+            "cannot work."
+        )
+    return BlindIndexKeyring(current_id=next(iter(keys)), keys=keys)
+
+
 @cache
-def _blind_index_key() -> bytes:
-    key = getattr(settings, "LYCEUM_BLIND_INDEX_KEY", "")
-    if not key:
-        raise ImproperlyConfigured("LYCEUM_BLIND_INDEX_KEY is empty: blind indexes cannot work.")
-    return key.encode()
+def blind_index_keyring() -> BlindIndexKeyring:
+    entries = list(getattr(settings, "LYCEUM_BLIND_INDEX_KEYS", None) or [])
+    legacy = getattr(settings, "LYCEUM_BLIND_INDEX_KEY", "")
+    if not entries and legacy:
+        entries = [f"{LEGACY_BLIND_INDEX_KEY_ID}:{legacy}"]
+    return parse_blind_index_keys(entries)
 
 
 @receiver(setting_changed)
 def _forget_keys(*, setting, **kwargs):
-    if setting in ("LYCEUM_ENCRYPTION_KEYS", "LYCEUM_BLIND_INDEX_KEY"):
+    if setting in ("LYCEUM_ENCRYPTION_KEYS", "LYCEUM_BLIND_INDEX_KEYS", "LYCEUM_BLIND_INDEX_KEY"):
         keyring.cache_clear()
-        _blind_index_key.cache_clear()
+        blind_index_keyring.cache_clear()
 
 
 def generate_key(key_id: str) -> str:
@@ -141,10 +187,34 @@ def decrypt(value: str) -> str:
         ) from exc
 
 
-def blind_index(value: str, *, purpose: str) -> str:
-    """Keyed hash (HMAC-SHA256, hex) of a normalised value; equal inputs give equal indexes.
+def generate_blind_index_key(key_id: str) -> str:
+    """A new "<id>:<secret>" entry for LYCEUM_BLIND_INDEX_KEYS (256 random bits)."""
+    if not KEY_ID.match(key_id):
+        raise ValueError("A key id is letters, digits, '-' or '_' (at most 32).")
+    return f"{key_id}:{secrets.token_urlsafe(32)}"
+
+
+def blind_index(value: str, *, purpose: str, key_id: str | None = None) -> str:
+    """Keyed hash of a normalised value, "<key id>:<HMAC-SHA256 hex>", under the current key
+    (or the configured key `key_id`); equal inputs give equal indexes.
 
     `purpose` separates the fields, so equal values in two fields do not match each other.
     """
+    ring = blind_index_keyring()
+    key_id = key_id or ring.current_id
     message = f"{purpose}\x00{value}".encode()
-    return hmac.new(_blind_index_key(), message, hashlib.sha256).hexdigest()
+    return f"{key_id}:{hmac.new(ring.keys[key_id], message, hashlib.sha256).hexdigest()}"
+
+
+def blind_indexes(value: str, *, purpose: str) -> list[str]:
+    """The value's index under every configured key, current first: what a lookup matches, so
+    rows not yet moved to the current key are still found during a rotation."""
+    return [
+        blind_index(value, purpose=purpose, key_id=key_id) for key_id in blind_index_keyring().ids
+    ]
+
+
+def blind_index_key_id_of(index: str) -> str | None:
+    """The id of the key that computed a stored index (None for blank or malformed)."""
+    key_id, sep, digest = index.partition(":")
+    return key_id if sep and KEY_ID.match(key_id) and digest else None

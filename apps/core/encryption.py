@@ -17,7 +17,7 @@ from django.apps import apps
 from django.db import connection, models, transaction
 
 from apps.core import crypto
-from apps.core.fields import EncryptedTextField
+from apps.core.fields import BlindIndexField, EncryptedTextField
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +151,140 @@ def encrypted_values_rotate(
             done, missed = _rotate_batch(col, rows)
             rotated, skipped = rotated + done, skipped + missed
             logger.info("rotated %s values of %s to key %s", done, col.label, current)
+            if on_batch is not None:
+                on_batch(col.label, done)
+        report.rotated[col.label] = rotated
+        report.skipped[col.label] = skipped
+    return report
+
+
+# Blind indexes ------------------------------------------------------------------------------
+#
+# A blind index is recomputed from its source's plaintext under the current blind-index key.
+# Rows are selected by the key id the index names ("<key id>:<hex>"), so a stopped run resumes,
+# and each batch is compare-and-set on both the index and its source: a row whose value changed
+# meanwhile already holds an index under the current key (save() computed it). Lookups match
+# every configured key's index (BlindIndexField.indexes_of), so search works throughout.
+
+
+@dataclass(frozen=True)
+class BlindIndexColumn:
+    model: type[models.Model]
+    field: BlindIndexField
+
+    @property
+    def label(self) -> str:
+        return f"{self.model._meta.label}.{self.field.name}"
+
+    @property
+    def source(self) -> models.Field:
+        return self.model._meta.get_field(self.field.source)
+
+    @property
+    def table(self) -> str:
+        return connection.ops.quote_name(self.model._meta.db_table)
+
+    @property
+    def column(self) -> str:
+        return connection.ops.quote_name(self.field.column)
+
+    @property
+    def source_column(self) -> str:
+        return connection.ops.quote_name(self.source.column)
+
+    @property
+    def pk(self) -> str:
+        return connection.ops.quote_name(self.model._meta.pk.column)
+
+    def plaintext(self, stored):
+        """The source's Python value from its stored column value (decrypted if sealed)."""
+        if isinstance(self.source, EncryptedTextField):
+            return self.source.from_db_value(stored, None, connection)
+        return self.source.to_python(stored)
+
+
+def blind_index_columns() -> list[BlindIndexColumn]:
+    """Every blind index of every concrete, managed model."""
+    found = []
+    for model in apps.get_models():
+        meta = model._meta
+        if meta.proxy or not meta.managed:
+            continue
+        for model_field in meta.concrete_fields:
+            if isinstance(model_field, BlindIndexField):
+                found.append(BlindIndexColumn(model=model, field=model_field))
+    return found
+
+
+def blind_index_key_usage() -> dict[str, dict[str, int]]:
+    """Per blind index, how many rows each blind-index key id computed (removable at 0)."""
+    usage: dict[str, dict[str, int]] = {}
+    with connection.cursor() as cursor:
+        for col in blind_index_columns():
+            cursor.execute(
+                f"SELECT split_part({col.column}, ':', 1), count(*) FROM {col.table} "
+                f"WHERE {col.column} <> '' GROUP BY 1 ORDER BY 1"
+            )
+            usage[col.label] = dict(cursor.fetchall())
+    return usage
+
+
+def _stale_index_batch(col: BlindIndexColumn, *, current: str, after, size: int) -> list[tuple]:
+    where = f"{col.column} <> '' AND split_part({col.column}, ':', 1) <> %s"
+    params: list = [current]
+    if after is not None:
+        where += f" AND {col.pk} > %s"
+        params.append(after)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {col.pk}, {col.source_column}, {col.column} FROM {col.table} "
+            f"WHERE {where} ORDER BY {col.pk} LIMIT %s",
+            [*params, size],
+        )
+        return cursor.fetchall()
+
+
+def _reindex_batch(col: BlindIndexColumn, rows: list[tuple]) -> tuple[int, int]:
+    rotated = skipped = 0
+    quiet = _quiet_triggers(col.model)
+    silenced = pgtrigger.ignore(*quiet) if quiet else contextlib.nullcontext()
+    with transaction.atomic(), silenced, connection.cursor() as cursor:
+        for pk, source, index in rows:
+            fresh = col.field.index_of(col.plaintext(source))
+            cursor.execute(
+                f"UPDATE {col.table} SET {col.column} = %s WHERE {col.pk} = %s "
+                f"AND {col.column} = %s AND {col.source_column} IS NOT DISTINCT FROM %s",
+                [fresh, pk, index, source],
+            )
+            if cursor.rowcount:
+                rotated += 1
+            else:
+                skipped += 1
+    return rotated, skipped
+
+
+def blind_indexes_rotate(
+    *,
+    batch_size: int = 500,
+    on_batch: Callable[[str, int], None] | None = None,
+) -> RotationReport:
+    """Recompute every blind index not computed with the current blind-index key, in batches.
+
+    Raises crypto.DecryptionError when a source value cannot be decrypted (a missing
+    encryption key).
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    current = crypto.blind_index_keyring().current_id
+    report = RotationReport(key_id=current)
+    for col in blind_index_columns():
+        rotated = skipped = 0
+        after = None
+        while rows := _stale_index_batch(col, current=current, after=after, size=batch_size):
+            done, missed = _reindex_batch(col, rows)
+            rotated, skipped = rotated + done, skipped + missed
+            after = rows[-1][0]
+            logger.info("recomputed %s indexes of %s with key %s", done, col.label, current)
             if on_batch is not None:
                 on_batch(col.label, done)
         report.rotated[col.label] = rotated

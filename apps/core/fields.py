@@ -130,10 +130,16 @@ class EncryptedDateField(EncryptedTextField):
         return models.Field.formfield(self, **{"form_class": forms.DateField, **kwargs})
 
 
+# "<key id (at most 32)>:<64 hex>"
+BLIND_INDEX_MAX_LENGTH = 97
+
+
 class BlindIndexField(models.CharField):
     """HMAC of another field's normalised plaintext, set on save, for exact-match search.
 
-    Updates through QuerySet.update() bypass it: write encrypted fields through save().
+    Stored as "<key id>:<hex>" under the current blind-index key; search with `indexes_of`,
+    which covers every configured key (rotation in progress). Updates through QuerySet.update()
+    bypass it: write encrypted fields through save().
     """
 
     description = "Blind index"
@@ -141,7 +147,7 @@ class BlindIndexField(models.CharField):
     def __init__(self, *args, source: str = "", purpose: str = "", **kwargs):
         self.source = source
         self.purpose = purpose
-        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("max_length", BLIND_INDEX_MAX_LENGTH)
         kwargs.setdefault("blank", True)
         kwargs.setdefault("default", "")
         kwargs.setdefault("editable", False)
@@ -155,8 +161,6 @@ class BlindIndexField(models.CharField):
         for key, default in (("blank", True), ("default", ""), ("editable", False)):
             if kwargs.get(key) == default:
                 kwargs.pop(key)
-        if kwargs.get("max_length") == 64:
-            kwargs.pop("max_length")
         if kwargs.get("db_index") is True:
             kwargs.pop("db_index")
         else:
@@ -164,10 +168,17 @@ class BlindIndexField(models.CharField):
         return name, path, args, kwargs
 
     def index_of(self, value) -> str:
-        """The blind index of a plaintext value ("" for blank)."""
+        """The blind index of a plaintext value under the current key ("" for blank)."""
         if value is None or value == "":
             return ""
         return crypto.blind_index(str(value), purpose=self.purpose or self.source)
+
+    def indexes_of(self, value) -> list[str]:
+        """The indexes a stored row with this plaintext may hold, one per configured key (none
+        for blank): filter with `<field>__in`."""
+        if value is None or value == "":
+            return []
+        return crypto.blind_indexes(str(value), purpose=self.purpose or self.source)
 
     def pre_save(self, model_instance, add):
         value = self.index_of(getattr(model_instance, self.source))

@@ -416,8 +416,10 @@ SILENCED_SYSTEM_CHECKS = [
 ]
 
 # Encryption of sensitive fields (docs/adr/0016-sensitive-fields-and-hardening.md): a list of
-# "<key id>:<Fernet key>", the first current; a separate key for blind indexes (keyed hashes).
+# "<key id>:<Fernet key>", the first current; separate keys for blind indexes (keyed hashes),
+# "<key id>:<secret>", the first current (a lone LYCEUM_BLIND_INDEX_KEY counts as key "b0").
 LYCEUM_ENCRYPTION_KEYS = env.list("LYCEUM_ENCRYPTION_KEYS", default=[])
+LYCEUM_BLIND_INDEX_KEYS = env.list("LYCEUM_BLIND_INDEX_KEYS", default=[])
 LYCEUM_BLIND_INDEX_KEY = env("LYCEUM_BLIND_INDEX_KEY", default="")
 
 # Page rate limits (django-ratelimit, counted in the Redis cache; apps/core/ratelimit.py), per

@@ -1,5 +1,7 @@
 """Production settings: everything secret or host-specific comes from the environment."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -35,4 +37,7 @@ OAUTH2_PROVIDER = {
 }
 # Production refuses to start without its own keys (never the development ones).
 LYCEUM_ENCRYPTION_KEYS = env.list("LYCEUM_ENCRYPTION_KEYS")
-LYCEUM_BLIND_INDEX_KEY = env("LYCEUM_BLIND_INDEX_KEY")
+LYCEUM_BLIND_INDEX_KEYS = env.list("LYCEUM_BLIND_INDEX_KEYS", default=[])
+LYCEUM_BLIND_INDEX_KEY = env("LYCEUM_BLIND_INDEX_KEY", default="")
+if not (LYCEUM_BLIND_INDEX_KEYS or LYCEUM_BLIND_INDEX_KEY):
+    raise ImproperlyConfigured("Set LYCEUM_BLIND_INDEX_KEYS (or the older LYCEUM_BLIND_INDEX_KEY).")

@@ -25,7 +25,7 @@ LYCEUM_ENCRYPTION_KEYS = [
     "test2:KYBbKKIu8Z9ijIpxHnxvHd0_a6JT-WIrEtW-PTNkOM0=",
     "test1:cUALlm9JqaayINs5-XgOK9gvgalSwU0V52vog7BO9Kc=",
 ]
-LYCEUM_BLIND_INDEX_KEY = "QqvFNxjHxvIdreeju_87fKFgdeERxq6whaQDR0lf4mU="
+LYCEUM_BLIND_INDEX_KEYS = ["bi1:QqvFNxjHxvIdreeju_87fKFgdeERxq6whaQDR0lf4mU="]
 # Many tests log in from one address within a minute; tests of the limits lower them.
 PAGE_RATE_LIMITS = dict.fromkeys(PAGE_RATE_LIMITS, "100000/m")  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -65,7 +65,7 @@ def test_user_phone_and_birth_date_are_ciphertext_in_the_table_and_plain_in_pyth
     phone, index, born = _raw(user.pk, "phone", "phone_index", "date_of_birth")
     assert phone.startswith("enc1:test2:") and "4155550123" not in phone
     assert born.startswith("enc1:test2:") and "2001" not in born
-    assert len(index) == 64 and "4155550123" not in index
+    assert index.startswith("bi1:") and len(index) == 68 and "4155550123" not in index
     fresh = User.objects.get(pk=user.pk)
     assert (fresh.phone, fresh.date_of_birth) == ("+14155550123", datetime.date(2001, 2, 3))
 

@@ -27,7 +27,7 @@ def _production_env(**overrides) -> dict[str, str]:
             "DATABASE_URL": "postgres://lyceum_app:secret@db.internal:5432/lyceum",
             "REDIS_URL": "redis://cache.internal:6379/0",
             "LYCEUM_ENCRYPTION_KEYS": crypto.generate_key("k2026"),
-            "LYCEUM_BLIND_INDEX_KEY": secrets.token_urlsafe(32),
+            "LYCEUM_BLIND_INDEX_KEYS": crypto.generate_blind_index_key("b2026"),
         }
     )
     env.update(overrides)
@@ -56,6 +56,12 @@ def test_production_refuses_to_start_without_encryption_keys():
     result = _manage("check", env=_production_env(LYCEUM_ENCRYPTION_KEYS=None))
     assert result.returncode != 0
     assert "LYCEUM_ENCRYPTION_KEYS" in result.stderr
+
+
+def test_production_refuses_to_start_without_blind_index_keys():
+    result = _manage("check", env=_production_env(LYCEUM_BLIND_INDEX_KEYS=None))
+    assert result.returncode != 0
+    assert "LYCEUM_BLIND_INDEX_KEYS" in result.stderr
 
 
 @pytest.mark.django_db
