@@ -47,6 +47,10 @@ from apps.core.exceptions import NotFoundError
 from apps.rbac.selectors import GLOBAL_SCOPE, user_is_eligible, user_permission_scopes
 
 SEARCH_CONFIG = "english"
+# Typo tolerance: `query <% title` (pg_trgm's word similarity at or above its
+# `pg_trgm.word_similarity_threshold`, which every connection sets to this value in
+# config/settings/base.py). The operator, unlike `word_similarity(...) >= x`, can use the title's
+# trigram index: 68 ms -> 5 ms at 20k courses (docs/performance.md).
 TRIGRAM_MIN = 0.4
 
 
@@ -182,7 +186,7 @@ def course_catalog(
                 output_field=FloatField(),
             ),
         )
-        .filter(Q(search_vector=search) | Q(similarity__gte=TRIGRAM_MIN))
+        .filter(Q(search_vector=search) | Q(title__trigram_word_similar=query))
         .annotate(rank=Greatest(F("text_rank"), F("similarity")) + F("exact"))
         .order_by("-rank", "-title_similarity", Lower("title"))
     )

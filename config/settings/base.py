@@ -146,6 +146,17 @@ if not env.bool("DATABASE_JIT", default=False):
     DATABASES["default"]["OPTIONS"]["options"] = " ".join(
         filter(None, [DATABASES["default"]["OPTIONS"].get("options", ""), "-c jit=off"])
     )
+# The catalog's typo tolerance (apps.content.selectors.TRIGRAM_MIN): pg_trgm's `<%` operator,
+# which the title's trigram index serves, compares against this session setting (default 0.6).
+DATABASES["default"]["OPTIONS"]["options"] = " ".join(
+    filter(
+        None,
+        [
+            DATABASES["default"]["OPTIONS"].get("options", ""),
+            "-c pg_trgm.word_similarity_threshold=0.4",
+        ],
+    )
+)
 # Optional streaming replica for analytics and report reads (apps/core/db/router.py, ADR 0015):
 # same engine and options, own connection, no request transaction (a read-only standby).
 if env("DATABASE_REPLICA_URL", default=""):
@@ -328,6 +339,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
         "apps.core.api.permissions.HasResourceScope",
+    ],
+    # DRF's browsable API, its page admitting style attributes only (CSP, ADR 0016).
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "apps.core.api.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,

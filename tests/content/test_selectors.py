@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 
 from apps.content import selectors, services
 from apps.content.unlock import LearnerProgress, unlock_state
@@ -39,6 +40,26 @@ def test_search_ranks_an_exact_title_first_and_tolerates_a_typo():
     assert titles(selectors.course_catalog(query="pythom"))[0] == "Python"
     assert "Pottery" not in titles(selectors.course_catalog(query="pythom"))
     assert titles(selectors.course_catalog(query="Data Scence"))[0] == "Data Science"
+
+
+def test_typo_tolerance_uses_the_session_threshold_and_an_indexable_operator():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW pg_trgm.word_similarity_threshold")
+        assert float(cursor.fetchone()[0]) == selectors.TRIGRAM_MIN
+    published(CourseFactory(title="Organic Chemistry"))
+    published(CourseFactory(title="Chess Openings"))
+    found = selectors.course_catalog(query="chemstry")
+    assert titles(found) == ["Organic Chemistry"]
+    # The typo branch is pg_trgm's `%>` operator (not `word_similarity(...) >= x`, which no
+    # index serves and which made every search scan all published courses), and the title's
+    # trigram index serves that operator. (On a handful of rows the planner rightly prefers a
+    # sequential scan, so the second half is shown on the predicate alone.)
+    assert '"content"."course"."title" %> chemstry' in str(found.query)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute('EXPLAIN SELECT id FROM "content"."course" WHERE title %%> %s', ["chemstry"])
+        plan = "\n".join(row for (row,) in cursor.fetchall())
+    assert "Index Scan on course_title_trgm" in plan, plan
 
 
 def test_filters_by_category_subtree_level_language_and_price_type():
