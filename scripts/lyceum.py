@@ -70,6 +70,7 @@ DEMO_LOGINS = (
     ("assistant@lyceum.test", "lyceum-assistant", "teaching assistant"),
     ("billing@lyceum.test", "lyceum-billing", "billing manager (staff: needs 2FA)"),
     ("student@lyceum.test", "lyceum-student", "student"),
+    ("subscriber@lyceum.test", "lyceum-subscriber", "student with a monthly subscription"),
 )
 DEMO_TWO_FACTOR = (
     "staff two-factor: add the key JR4WGZLVNUWWIZLNN4WWCZDNNFXC2MTG to a TOTP app, "

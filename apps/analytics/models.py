@@ -22,6 +22,7 @@ VIEWS: dict[str, int] = {
     "user_activity_daily": 15,
     "enrollment_trends": 60,
     "course_performance": 15,
+    "module_completion": 15,
     "lesson_statistics": 60,
     "quiz_item_statistics": 60,
     "revenue_summary": 24 * 60,
@@ -116,6 +117,34 @@ class CoursePerformance(_ReadModel):
         return round(100 * self.completed / self.enrollments, 1) if self.enrollments else None
 
 
+class ModuleCompletion(_ReadModel):
+    """Per module of a course (not deleted), in course order: its lessons, and the learners
+    (enrollments not dropped) who completed every one of them: the steps of a course's
+    completion funnel (migration 0006)."""
+
+    module = models.OneToOneField(
+        Module,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    course = models.ForeignKey(
+        Course, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    position = models.IntegerField()
+    title = models.CharField(max_length=200)
+    lessons = models.IntegerField()
+    learners = models.IntegerField(help_text="Learners (not dropped) who completed every lesson.")
+
+    class Meta(_ReadModel.Meta):
+        db_table = 'analytics"."module_completion'
+        verbose_name_plural = "module completion"
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.title}: {self.learners}"
+
+
 class LessonStatistics(_ReadModel):
     """Per lesson: activity events (views), learners who started and completed it, time."""
 
@@ -188,11 +217,14 @@ class QuizItemStatistics(_ReadModel):
 
 
 class RevenueSummary(_ReadModel):
-    """Paid orders by UTC month, course category and currency (migration 0004): what buyers
-    paid, tax included, and what was refunded, in minor units."""
+    """Paid orders by UTC month, source, course category and currency (migrations 0004,
+    0005): what buyers paid, tax included, and what was refunded, in minor units. `source` is
+    "course" (orders for a course, by its category) or "subscription" (subscription periods
+    and plan changes, under the zero category UUID)."""
 
-    pk = models.CompositePrimaryKey("month", "category", "currency")
+    pk = models.CompositePrimaryKey("month", "source", "category", "currency")
     month = models.DateField()
+    source = models.CharField(max_length=12)
     category = models.ForeignKey(
         Category, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )

@@ -39,7 +39,8 @@ class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
     can_delete = False
-    readonly_fields = ("course", "description", "amount_minor")
+    fields = ("kind", "course", "plan", "period_start", "period_end", "description", "amount_minor")
+    readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -212,6 +213,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_filter = ("status", "plan", "provider")
     search_fields = ("user__email", "provider_reference")
     raw_id_fields = ("user",)
+    readonly_fields = ("coupon_periods_used", "credit_minor")
     actions = ["renew", "cancel_now"]
 
     def _each(self, request, queryset, service, done: str) -> None:
@@ -223,7 +225,10 @@ class SubscriptionAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{subscription}: {done}")
 
-    @admin.action(description="Payment received: renew for one period (manual provider)")
+    @admin.action(
+        description="Payment received: renew for one period, with its order, payment and "
+        "invoice (manual provider)"
+    )
     def renew(self, request, queryset):
         self._each(
             request,
@@ -244,8 +249,10 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 @admin.register(ProviderEvent)
 class ProviderEventAdmin(admin.ModelAdmin):
-    list_display = ("provider", "event_type", "event_id", "received_at")
-    list_filter = ("provider", "event_type")
+    list_display = ("provider", "event_type", "event_id", "outcome", "received_at")
+    # The outcome shows what handling did, e.g. duplicate_subscription: a subscriber's second
+    # checkout, cancelled and refunded at the provider.
+    list_filter = ("provider", "outcome", "event_type")
     search_fields = ("event_id",)
     readonly_fields = [f.name for f in ProviderEvent._meta.fields]
 

@@ -17,7 +17,7 @@ from apps.content.selectors import course_visible_queryset
 from apps.core.api.conditional import ConditionalGetMixin
 from apps.core.api.pagination import PageNumberPagination
 from apps.core.api.permissions import HasResourceScope
-from apps.core.exceptions import NotFoundError
+from apps.core.exceptions import DomainError, NotFoundError
 
 
 class PlanOutput(serializers.Serializer):
@@ -32,9 +32,13 @@ class PlanOutput(serializers.Serializer):
 
 class OrderOutput(serializers.Serializer):
     class LineOutput(serializers.Serializer):
-        course = serializers.UUIDField(source="course_id")
+        kind = serializers.CharField(help_text="course, plan_period, proration or credit.")
+        course = serializers.UUIDField(source="course_id", allow_null=True)
+        plan = serializers.UUIDField(source="plan_id", allow_null=True)
+        period_start = serializers.DateTimeField(allow_null=True)
+        period_end = serializers.DateTimeField(allow_null=True)
         description = serializers.CharField()
-        amount_minor = serializers.IntegerField()
+        amount_minor = serializers.IntegerField(help_text="Negative for a credit.")
 
     id = serializers.UUIDField()
     status = serializers.CharField()
@@ -65,6 +69,36 @@ class SubscriptionOutput(serializers.Serializer):
     current_period_end = serializers.DateTimeField()
     trial_end = serializers.DateTimeField(allow_null=True)
     cancel_at_period_end = serializers.BooleanField()
+    coupon = serializers.CharField(source="coupon.code", allow_null=True, default=None)
+    credit_minor = serializers.IntegerField(help_text="Taken off the next periods.")
+
+
+class ProrationOutput(serializers.Serializer):
+    credit_minor = serializers.IntegerField(help_text="Unused time of the previous plan.")
+    charge_minor = serializers.IntegerField(help_text="The new plan until the period end.")
+    net_minor = serializers.IntegerField(help_text="Charge less credit, before tax.")
+    period_start = serializers.DateTimeField()
+    period_end = serializers.DateTimeField()
+    new_period = serializers.BooleanField(help_text="The interval changed: a new period.")
+
+
+class PlanChangeOutput(SubscriptionOutput):
+    """The subscription after a plan change, with what the change cost."""
+
+    proration = ProrationOutput()
+    proration_order = serializers.UUIDField(
+        allow_null=True,
+        help_text="The pending order for a positive difference (manual provider; Stripe "
+        "invoices it itself).",
+    )
+
+    @classmethod
+    def of(cls, change) -> dict:
+        return {
+            **SubscriptionOutput(change.subscription).data,
+            "proration": ProrationOutput(change.quote).data,
+            "proration_order": str(change.order.pk) if change.order else None,
+        }
 
 
 def _course(request, course_id):
@@ -163,13 +197,23 @@ class OrderDetailApi(ConditionalGetMixin, APIView):
 
 
 class SubscriptionApi(ConditionalGetMixin, APIView):
-    """My live subscription: GET it, POST subscribes or changes plan, DELETE cancels (at the
-    end of the period unless ?now=1)."""
+    """My live subscription: GET it, POST subscribes (201, with an optional plan coupon) or
+    changes plan with proration (200: the credit for the unused time, the charge for the new
+    plan, the pending order of a positive difference), DELETE cancels (at the end of the
+    period unless ?now=1). A change to the same plan, or of a cancelled or past-due
+    subscription, answers 409; an inactive plan or another currency 400; nothing changes."""
 
     scope_resource = "billing"
 
     class InputSerializer(serializers.Serializer):
         plan = serializers.SlugField()
+        coupon = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="When subscribing; it discounts the first paid period (or the coupon's "
+            "plan_periods).",
+        )
 
     def _mine(self, request):
         subscription = selectors.subscription_live(user=request.user)
@@ -183,19 +227,29 @@ class SubscriptionApi(ConditionalGetMixin, APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={200: SubscriptionOutput, 201: SubscriptionOutput},
+        responses={200: PlanChangeOutput, 201: SubscriptionOutput},
         operation_id="billing_subscription_create",
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        plan = get_object_or_404(Plan, slug=data.validated_data["plan"], is_active=True)
+        plan = get_object_or_404(Plan, slug=data.validated_data["plan"])
         current = selectors.subscription_live(user=request.user)
         if current is None:
-            subscription = services.subscription_create(user=request.user, plan=plan)
+            subscription = services.subscription_create(
+                user=request.user, plan=plan, coupon_code=data.validated_data["coupon"]
+            )
             return Response(SubscriptionOutput(subscription).data, status=status.HTTP_201_CREATED)
-        subscription = services.subscription_change_plan(subscription=current, plan=plan)
-        return Response(SubscriptionOutput(subscription).data)
+        if data.validated_data["coupon"]:
+            raise DomainError(
+                "A coupon applies when subscribing, not to a plan change.",
+                code="coupon_not_applicable",
+                fields={"coupon": ["Only when subscribing."]},
+            )
+        change = services.subscription_change_plan(
+            subscription=current, plan=plan, actor=request.user
+        )
+        return Response(PlanChangeOutput.of(change))
 
     @extend_schema(
         request=None, responses=SubscriptionOutput, operation_id="billing_subscription_cancel"
@@ -238,8 +292,10 @@ class SubscriptionEnrollApi(APIView):
 class StripeWebhookApi(APIView):
     """Stripe's webhook. The `Stripe-Signature` header is verified with the library (400
     `invalid_signature` otherwise, nothing changed); each event is handled once, all or
-    nothing: `handled`, `duplicate` (a replay: nothing changes) or `ignored` (a type we do not
-    handle, recorded and acknowledged). An event about an unknown order answers 404."""
+    nothing: `handled`, `duplicate` (a replay: nothing changes), `ignored` (a type we do not
+    handle, recorded and acknowledged) or `duplicate_subscription` (a second subscription
+    checkout of a subscriber: cancelled and refunded at Stripe, acknowledged). An event about
+    an unknown order answers 404."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -248,7 +304,11 @@ class StripeWebhookApi(APIView):
     class OutputSerializer(serializers.Serializer):
         id = serializers.CharField()
         type = serializers.CharField()
-        result = serializers.ChoiceField(choices=["handled", "duplicate", "ignored"])
+        result = serializers.ChoiceField(
+            choices=["handled", "duplicate", "ignored", "duplicate_subscription"],
+            help_text="duplicate_subscription: the user already had a live subscription; the "
+            "new one was cancelled and refunded at Stripe.",
+        )
 
     @extend_schema(request=None, responses=OutputSerializer, operation_id="billing_webhooks_stripe")
     def post(self, request):

@@ -108,6 +108,13 @@ class Coupon(UUIDModel, TimeStampedModel):
         Course, blank=True, related_name="+", help_text="Empty with no plans: applies to all."
     )
     plans = models.ManyToManyField(Plan, blank=True, related_name="+")
+    plan_periods = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        default=1,
+        help_text="On a subscription: how many paid periods it discounts (1: the first one "
+        "only); blank: every period.",
+    )
 
     class Meta(TimeStampedModel.Meta):
         db_table = 'billing"."coupon'
@@ -151,6 +158,10 @@ class Coupon(UUIDModel, TimeStampedModel):
             models.CheckConstraint(
                 condition=models.Q(code__regex=r"^[A-Za-z0-9_-]{3,40}$"),
                 name="coupon_code_format",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(plan_periods__isnull=True) | models.Q(plan_periods__gt=0),
+                name="coupon_plan_periods_gt_0",
             ),
         ]
 
@@ -340,21 +351,74 @@ class Order(UUIDModel, TimeStampedModel):
         return self.total_minor - self.refunded_minor
 
 
+class OrderLineKind(models.TextChoices):
+    COURSE = "course", "Course"
+    PLAN_PERIOD = "plan_period", "Subscription period"
+    PRORATION = "proration", "Plan change (prorated charge)"
+    CREDIT = "credit", "Credit"
+
+
 @pghistory.track(meta={"db_table": 'audit"."billing_order_line_event'})
 class OrderLine(UUIDModel):
-    """One course bought (subscriptions are billed per period, not through order lines)."""
+    """One thing an order charges for: a course bought, a subscription period, the prorated
+    rest of a period on a new plan, or a credit (negative: unused time of the previous plan, or
+    a balance carried from a downgrade). The order's subtotal is the sum of its lines."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(
+        max_length=11, choices=OrderLineKind.choices, default=OrderLineKind.COURSE
+    )
+    course = models.ForeignKey(
+        Course, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    plan = models.ForeignKey(
+        Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    subscription = models.ForeignKey(
+        "Subscription", null=True, blank=True, on_delete=models.PROTECT, related_name="lines"
+    )
+    period_start = models.DateTimeField(null=True, blank=True)
+    period_end = models.DateTimeField(null=True, blank=True)
     description = models.CharField(max_length=250)
-    amount_minor = models.PositiveIntegerField()
+    amount_minor = models.IntegerField(help_text="Negative for a credit.")
 
     class Meta:
         db_table = 'billing"."order_line'
         constraints = [
             models.UniqueConstraint(fields=("order", "course"), name="order_line_course_once"),
             models.CheckConstraint(
-                condition=models.Q(amount_minor__gt=0), name="order_line_amount_gt_0"
+                condition=models.Q(kind__in=OrderLineKind.values), name="order_line_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="course", course__isnull=False, subscription__isnull=True)
+                    | models.Q(
+                        kind__in=("plan_period", "proration"),
+                        course__isnull=True,
+                        plan__isnull=False,
+                        subscription__isnull=False,
+                        period_start__isnull=False,
+                        period_end__isnull=False,
+                    )
+                    | models.Q(kind="credit", course__isnull=True, subscription__isnull=False)
+                ),
+                name="order_line_kind_consistent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="credit", amount_minor__lt=0)
+                | (~models.Q(kind="credit") & models.Q(amount_minor__gt=0)),
+                name="order_line_amount_sign",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period_end__isnull=True)
+                | models.Q(period_end__gt=models.F("period_start")),
+                name="order_line_period_valid",
+            ),
+            # A subscription period is billed once (a renewal run twice finds this line).
+            models.UniqueConstraint(
+                fields=("subscription", "period_start"),
+                condition=models.Q(kind="plan_period"),
+                name="order_line_period_once",
             ),
         ]
         triggers = [
@@ -378,11 +442,28 @@ class OrderLine(UUIDModel):
 class CouponRedemption(UUIDModel):
     coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="redemptions")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="redemption")
+    order = models.OneToOneField(
+        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="redemption"
+    )
+    subscription = models.OneToOneField(
+        "Subscription",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="redemption",
+    )
     redeemed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         db_table = 'billing"."coupon_redemption'
+        constraints = [
+            # Redeemed by an order (a course) or by a subscription (at its start).
+            models.CheckConstraint(
+                condition=models.Q(order__isnull=False, subscription__isnull=True)
+                | models.Q(order__isnull=True, subscription__isnull=False),
+                name="coupon_redemption_one_target",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.coupon} by {self.user}"
@@ -593,6 +674,15 @@ class Subscription(UUIDModel, TimeStampedModel):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     provider = models.CharField(max_length=20, default="manual")
     provider_reference = models.CharField(max_length=255, blank=True)
+    coupon = models.ForeignKey(
+        Coupon, null=True, blank=True, on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    coupon_periods_used = models.PositiveSmallIntegerField(default=0, editable=False)
+    credit_minor = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Owed to the subscriber (a downgrade's unused time); taken off the next periods.",
+    )
 
     class Meta(TimeStampedModel.Meta):
         db_table = 'billing"."subscription'
@@ -640,6 +730,12 @@ class ProviderEvent(UUIDModel):
     event_type = models.CharField(max_length=100)
     payload = models.JSONField(default=dict)
     received_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="handled, ignored, or what was done instead (e.g. duplicate_subscription: "
+        "the new provider subscription was cancelled and refunded).",
+    )
 
     class Meta:
         db_table = 'billing"."provider_event'

@@ -22,6 +22,7 @@ from apps.billing.models import (
     Invoice,
     Order,
     OrderLine,
+    OrderLineKind,
     OrderStatus,
     Payment,
     PaymentStatus,
@@ -179,11 +180,20 @@ def quote(*, user, course: Course, coupon_code: str = "", country: str | None = 
 # -- orders ---------------------------------------------------------------------------------
 
 
-def _redeem(*, coupon: Coupon, user, order: Order, course: Course) -> None:
+def _redeem(
+    *,
+    coupon: Coupon,
+    user,
+    order: Order | None = None,
+    course: Course | None = None,
+    subscription: Subscription | None = None,
+) -> None:
     # The coupon row's lock queues concurrent redemptions; the guarded increment and the
     # CHECK times_redeemed <= max_redemptions make exceeding the limit impossible anyway.
     coupon = Coupon.objects.select_for_update().get(pk=coupon.pk)
-    _coupon_check(coupon=coupon, user=user, course=course)
+    _coupon_check(
+        coupon=coupon, user=user, course=course, plan=subscription.plan if subscription else None
+    )
     updated = (
         Coupon.objects.filter(pk=coupon.pk)
         .filter(Q(max_redemptions__isnull=True) | Q(times_redeemed__lt=F("max_redemptions")))
@@ -191,7 +201,9 @@ def _redeem(*, coupon: Coupon, user, order: Order, course: Course) -> None:
     )
     if not updated:
         raise DomainError("This coupon has been used up.", code="coupon_exhausted")
-    CouponRedemption.objects.create(coupon=coupon, user=user, order=order)
+    CouponRedemption.objects.create(
+        coupon=coupon, user=user, order=order, subscription=subscription
+    )
 
 
 def _release_coupon(order: Order) -> None:
@@ -334,7 +346,7 @@ def order_pay(
     order.provider = provider
     order.provider_reference = provider_reference or order.provider_reference
     order.save()
-    for line in order.lines.select_related("course"):
+    for line in order.lines.filter(kind=OrderLineKind.COURSE).select_related("course"):
         _enroll_paid(order.user, line.course)
     invoice = invoice_issue(order=order)
     domain_event_record(
@@ -489,7 +501,9 @@ def refund_create(
     order.status = OrderStatus.REFUNDED if full else OrderStatus.PARTIALLY_REFUNDED
     order.save()
     if full:
-        course_ids = order.lines.values_list("course_id", flat=True)
+        course_ids = order.lines.filter(kind=OrderLineKind.COURSE).values_list(
+            "course_id", flat=True
+        )
         for enrollment in Enrollment.objects.filter(
             user_id=order.user_id,
             course_id__in=course_ids,
@@ -574,16 +588,188 @@ def _subscription_enrollments_sync(subscription: Subscription) -> None:
             )
 
 
+def _plan_coupon(*, user, plan: Plan, coupon_code: str, provider: str) -> Coupon | None:
+    """The coupon a new subscription starts with, checked: applicable to the plan, in its
+    currency, leaving something to pay. Raises DomainError, NotFoundError."""
+    if not (coupon_code and coupon_code.strip()):
+        return None
+    if provider_for(provider).hosted_checkout:
+        raise DomainError(
+            "Coupons cannot be used with this payment provider's subscriptions.",
+            code="coupon_unsupported",
+            fields={"coupon": ["Not with this payment provider."]},
+        )
+    coupon = coupon_get(code=coupon_code)
+    _coupon_check(coupon=coupon, user=user, plan=plan)
+    if plan.price_minor - _discount(coupon, plan.price_minor, plan.currency) <= 0:
+        raise DomainError(
+            "The price after the coupon would be zero; use an enrollment grant instead.",
+            code="zero_total",
+            fields={"coupon": ["Leaves nothing to pay."]},
+        )
+    return coupon
+
+
+def _coupon_for_next_period(subscription: Subscription) -> Coupon | None:
+    coupon = subscription.coupon
+    if coupon is None:
+        return None
+    if coupon.plan_periods is not None and subscription.coupon_periods_used >= coupon.plan_periods:
+        return None
+    if coupon.kind == CouponKind.FIXED and coupon.currency != subscription.plan.currency:
+        return None  # the plan changed currency since: the coupon no longer fits
+    return coupon
+
+
+def _order_from_lines(
+    *,
+    subscription: Subscription,
+    lines: list[OrderLine],
+    discount_minor: int = 0,
+    coupon: Coupon | None = None,
+    tax: tuple[str, int, int] | None = None,
+) -> Order:
+    """A pending order of the subscriber for `lines` (subscription period, proration, credit),
+    taxed at the default country's rate unless `tax` (country, rate, amount) is given."""
+    subtotal = sum(line.amount_minor for line in lines)
+    net = subtotal - discount_minor
+    if tax is None:
+        country, rate = tax_rate_bp(None)
+        tax = (country, rate, _half_up(net * rate, 10_000))
+    order = Order.objects.create(
+        user_id=subscription.user_id,
+        currency=subscription.plan.currency,
+        subtotal_minor=subtotal,
+        discount_minor=discount_minor,
+        tax_country=tax[0],
+        tax_rate_bp=tax[1],
+        tax_minor=tax[2],
+        total_minor=net + tax[2],
+        coupon=coupon,
+        provider=subscription.provider,
+    )
+    for line in lines:
+        line.order = order
+    OrderLine.objects.bulk_create(lines)
+    domain_event_record(
+        aggregate_type="order",
+        aggregate_id=order.pk,
+        event_type="order.created",
+        data={
+            "user": str(subscription.user_id),
+            "subscription": str(subscription.pk),
+            "lines": [line.kind for line in lines],
+            "total_minor": order.total_minor,
+            "currency": order.currency,
+            "coupon": coupon.code if coupon else None,
+        },
+    )
+    return order
+
+
+def _period_line(subscription: Subscription, start: dt.datetime, end: dt.datetime, amount: int):
+    plan = subscription.plan
+    return OrderLine(
+        kind=OrderLineKind.PLAN_PERIOD,
+        plan=plan,
+        subscription=subscription,
+        period_start=start,
+        period_end=end,
+        description=f"{plan.name}, {start:%Y-%m-%d} to {end:%Y-%m-%d}",
+        amount_minor=amount,
+    )
+
+
+def _period_order(subscription: Subscription, start: dt.datetime, end: dt.datetime) -> Order | None:
+    """The pending order for one period at our prices: the plan's price, the subscription's
+    coupon while it has periods left, then any credit balance (never below one minor unit of
+    net; what is left of the credit carries on). None when nothing is left to pay (the period
+    is covered by the coupon and credit). Updates the subscription's coupon and credit use."""
+    price = subscription.plan.price_minor
+    coupon = _coupon_for_next_period(subscription)
+    discount = _discount(coupon, price, subscription.plan.currency) if coupon else 0
+    credit = min(subscription.credit_minor, price - discount)
+    if coupon is not None:
+        subscription.coupon_periods_used += 1
+    subscription.credit_minor -= credit
+    subscription.save(update_fields=["coupon_periods_used", "credit_minor", "updated_at"])
+    if price - discount - credit <= 0:
+        return None
+    lines = [_period_line(subscription, start, end, price)]
+    if credit:
+        lines.append(
+            OrderLine(
+                kind=OrderLineKind.CREDIT,
+                subscription=subscription,
+                description="Credit from an earlier plan change",
+                amount_minor=-credit,
+            )
+        )
+    return _order_from_lines(
+        subscription=subscription, lines=lines, discount_minor=discount, coupon=coupon
+    )
+
+
+@dataclass(frozen=True)
+class ProviderCharge:
+    """What the provider charged for a period (its invoice): amounts in minor units, and the
+    references that make recording it idempotent."""
+
+    reference: str
+    idempotency_key: str
+    currency: str
+    subtotal_minor: int
+    discount_minor: int
+    tax_minor: int
+    total_minor: int
+    payload: dict = field(default_factory=dict)
+
+
+def _provider_order(
+    subscription: Subscription, charge: ProviderCharge, line: OrderLine
+) -> Order | None:
+    """A pending order mirroring what the provider charged (None when it charged nothing: a
+    trial's zero invoice, say). Amounts that do not add up are recorded as one line of the
+    total, untaxed, so the order is exactly what was paid."""
+    if charge.total_minor <= 0:
+        return None
+    subtotal, discount, tax = charge.subtotal_minor, charge.discount_minor, charge.tax_minor
+    if not (
+        0 <= discount <= subtotal and tax >= 0 and subtotal - discount + tax == charge.total_minor
+    ):
+        subtotal, discount, tax = charge.total_minor, 0, 0
+    if subtotal <= 0 or subtotal - discount <= 0:
+        subtotal, discount, tax = charge.total_minor, 0, 0
+    line.amount_minor = subtotal
+    net = subtotal - discount
+    rate = min(10_000, _half_up(tax * 10_000, net))
+    return _order_from_lines(
+        subscription=subscription, lines=[line], discount_minor=discount, tax=("", rate, tax)
+    )
+
+
 @transaction.atomic
 def subscription_create(
-    *, user, plan: Plan, provider: str | None = None, provider_reference: str = ""
+    *,
+    user,
+    plan: Plan,
+    provider: str | None = None,
+    provider_reference: str = "",
+    coupon_code: str = "",
 ) -> Subscription:
     """Subscribe `user` to `plan`: trialing for the plan's trial days, else active for one
-    period. Raises ConflictError (already subscribed) or DomainError (inactive plan)."""
+    period. A coupon is redeemed now and discounts the first paid period (or as many as the
+    coupon's `plan_periods` says). With the manual provider a period with no trial is billed
+    at once: a pending order (bank transfer) that staff mark paid.
+
+    Raises ConflictError (already subscribed), DomainError (inactive plan, coupon refused),
+    NotFoundError (unknown coupon)."""
     if not plan.is_active:
         raise DomainError("This plan is no longer offered.", code="plan_inactive")
     if subscription_live(user=user) is not None:
         raise ConflictError("You already have a subscription.", code="already_subscribed")
+    provider = provider or settings.BILLING_PROVIDER
+    coupon = _plan_coupon(user=user, plan=plan, coupon_code=coupon_code, provider=provider)
     now = timezone.now()
     trial = plan.trial_days > 0
     end = now + dt.timedelta(days=plan.trial_days) if trial else _period_end(now, plan.interval)
@@ -596,8 +782,9 @@ def subscription_create(
                 current_period_start=now,
                 current_period_end=end,
                 trial_end=end if trial else None,
-                provider=provider or settings.BILLING_PROVIDER,
+                provider=provider,
                 provider_reference=provider_reference,
+                coupon=coupon,
             )
     except IntegrityError as exc:
         if "subscription_one_live_per_user" in str(exc):
@@ -605,8 +792,14 @@ def subscription_create(
                 "You already have a subscription.", code="already_subscribed"
             ) from exc
         raise
+    if coupon is not None:
+        _redeem(coupon=coupon, user=user, subscription=subscription)
+    if not trial and not provider_for(provider).hosted_checkout:
+        _period_order(subscription, now, end)
     _subscription_enrollments_sync(subscription)
-    _subscription_event(subscription, "subscription.created")
+    _subscription_event(
+        subscription, "subscription.created", coupon=coupon.code if coupon else None
+    )
     return subscription
 
 
@@ -616,28 +809,167 @@ def _locked_subscription(subscription: Subscription) -> Subscription:
     return Subscription.objects.select_for_update().get(pk=subscription.pk)
 
 
-@transaction.atomic
-def subscription_change_plan(*, subscription: Subscription, plan: Plan) -> Subscription:
-    """Move a live subscription to another plan from now on (no proration); enrollments the new
-    plan does not cover are suspended. Raises ConflictError/DomainError."""
-    subscription = _locked_subscription(subscription)
+@dataclass(frozen=True)
+class PlanChangeQuote:
+    """What moving to `plan` now costs: credit for the unused time of the current plan and the
+    charge for the new plan (the rest of this period, or a new period from now when the
+    interval changes), in integer minor units before tax."""
+
+    plan: Plan
+    credit_minor: int
+    charge_minor: int
+    period_start: dt.datetime
+    period_end: dt.datetime
+    new_period: bool
+
+    @property
+    def net_minor(self) -> int:
+        return self.charge_minor - self.credit_minor
+
+
+def _plan_change_check(subscription: Subscription, plan: Plan) -> None:
     if subscription.status == SubscriptionStatus.CANCELLED:
         raise ConflictError("This subscription is cancelled.", code="subscription_cancelled")
-    if provider_for(subscription.provider).hosted_checkout:
+    if subscription.status == SubscriptionStatus.PAST_DUE:
         raise ConflictError(
-            "Cancel this subscription and subscribe to the other plan.",
-            code="provider_unsupported",
+            "Pay the current period before changing plan.", code="subscription_past_due"
         )
-    if not plan.is_active:
-        raise DomainError("This plan is no longer offered.", code="plan_inactive")
     if plan.pk == subscription.plan_id:
         raise ConflictError("You are already on this plan.", code="same_plan")
-    previous = subscription.plan.slug
+    if not plan.is_active:
+        raise DomainError(
+            "This plan is no longer offered.", code="plan_inactive", fields={"plan": ["Inactive."]}
+        )
+    if plan.currency != subscription.plan.currency:
+        raise DomainError(
+            f"This plan is in {plan.currency}; your subscription is in "
+            f"{subscription.plan.currency}. Cancel and subscribe again.",
+            code="currency_mismatch",
+            fields={"plan": ["Currency mismatch."]},
+        )
+
+
+def _period_value(subscription: Subscription) -> int:
+    """What the current period of the current plan is worth before tax: the plan's price less
+    the coupon discount its period order had."""
+    price = subscription.plan.price_minor
+    billed = (
+        OrderLine.objects.filter(
+            subscription=subscription,
+            kind=OrderLineKind.PLAN_PERIOD,
+            plan=subscription.plan,
+            period_start=subscription.current_period_start,
+        )
+        .exclude(order__status__in=(OrderStatus.CANCELLED, OrderStatus.FAILED))
+        .select_related("order")
+        .first()
+    )
+    if billed is None:
+        return price
+    return max(0, billed.amount_minor - billed.order.discount_minor)
+
+
+def subscription_change_quote(
+    *, subscription: Subscription, plan: Plan, now: dt.datetime | None = None
+) -> PlanChangeQuote:
+    """Price moving `subscription` to `plan` now (nothing is saved). A trial changes for free;
+    otherwise the unused share of the current period is credited (by the second) and the new
+    plan charged for the rest of the period, or for a whole new period from now when the
+    interval differs. Raises ConflictError (cancelled, past due, same plan) or DomainError
+    (inactive plan, currency mismatch)."""
+    _plan_change_check(subscription, plan)
+    now = now or timezone.now()
+    start, end = subscription.current_period_start, subscription.current_period_end
+    new_period = plan.interval != subscription.plan.interval
+    if subscription.status == SubscriptionStatus.TRIALING:
+        return PlanChangeQuote(plan, 0, 0, now, end, False)
+    length = max(1, int((end - start).total_seconds()))
+    remaining = min(length, max(0, int((end - now).total_seconds())))
+    credit = _half_up(_period_value(subscription) * remaining, length)
+    if new_period:
+        return PlanChangeQuote(
+            plan, credit, plan.price_minor, now, _period_end(now, plan.interval), True
+        )
+    return PlanChangeQuote(
+        plan, credit, _half_up(plan.price_minor * remaining, length), now, end, False
+    )
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    subscription: Subscription
+    quote: PlanChangeQuote
+    order: Order | None  # the manual provider's pending order for a positive difference
+
+
+@transaction.atomic
+def subscription_change_plan(*, subscription: Subscription, plan: Plan, actor=None) -> PlanChange:
+    """Move a live subscription to another plan now, with proration (see
+    `subscription_change_quote`). Manual provider: a positive difference becomes a pending
+    order (a prorated charge line and a credit line, taxed), a negative one a credit balance
+    taken off the next periods. Stripe: the subscription's price is changed there with
+    prorations invoiced at once (its `invoice.paid` webhook records the charge). Enrollments
+    the new plan does not cover are suspended.
+
+    Raises ConflictError (cancelled, past due, same plan), DomainError (inactive plan,
+    currency mismatch), ProviderError (the provider refused: nothing changed)."""
+    subscription = _locked_subscription(subscription)
+    priced = subscription_change_quote(subscription=subscription, plan=plan)
+    previous = subscription.plan
+    provider = provider_for(subscription.provider)
+    order = None
+    if provider.hosted_checkout:
+        # Network call with the subscription row locked, like refunds: if our commit failed,
+        # Stripe's subscription and invoice webhooks report the change.
+        provider.subscription_change_plan(subscription=subscription, plan=plan)
+    elif priced.net_minor > 0:
+        kind = OrderLineKind.PLAN_PERIOD if priced.new_period else OrderLineKind.PRORATION
+        lines = [
+            OrderLine(
+                kind=kind,
+                plan=plan,
+                subscription=subscription,
+                period_start=priced.period_start,
+                period_end=priced.period_end,
+                description=(
+                    f"{plan.name}, {priced.period_start:%Y-%m-%d} to {priced.period_end:%Y-%m-%d}"
+                    + ("" if priced.new_period else " (prorated)")
+                ),
+                amount_minor=priced.charge_minor,
+            )
+        ]
+        if priced.credit_minor:
+            lines.append(
+                OrderLine(
+                    kind=OrderLineKind.CREDIT,
+                    subscription=subscription,
+                    description=f"Unused time on {previous.name}",
+                    amount_minor=-priced.credit_minor,
+                )
+            )
+        subscription.plan = plan  # the order is in the new plan's currency (the same)
+        order = _order_from_lines(subscription=subscription, lines=lines)
+    elif priced.net_minor < 0:
+        subscription.credit_minor += -priced.net_minor
     subscription.plan = plan
+    if priced.new_period and subscription.status != SubscriptionStatus.TRIALING:
+        subscription.current_period_start = priced.period_start
+        subscription.current_period_end = priced.period_end
     subscription.save()
     _subscription_enrollments_sync(subscription)
-    _subscription_event(subscription, "subscription.plan_changed", **{"from": previous})
-    return subscription
+    _subscription_event(
+        subscription,
+        "subscription.plan_changed",
+        actor=actor,
+        **{
+            "from": previous.slug,
+            "credit_minor": priced.credit_minor,
+            "charge_minor": priced.charge_minor,
+            "order": str(order.pk) if order else None,
+            "credit_balance_minor": subscription.credit_minor,
+        },
+    )
+    return PlanChange(subscription=subscription, quote=priced, order=order)
 
 
 @transaction.atomic
@@ -672,11 +1004,17 @@ def subscription_renew(
     period_start: dt.datetime | None = None,
     period_end: dt.datetime | None = None,
     actor=None,
+    charge: ProviderCharge | None = None,
 ) -> Subscription:
     """A period was paid (staff recorded the transfer, or the provider's invoice was paid):
-    active until the end of the next period, suspended subscription enrollments reopen.
-    Without dates the period follows the current one (or starts now if that lapsed).
-    Raises ConflictError if cancelled."""
+    active until the end of that period, suspended subscription enrollments reopen, and the
+    period is billed in the same transaction: an order with the period's line (coupon and
+    credit applied, or exactly what the provider `charge`d), its payment and its invoice.
+    Without dates the period follows the current one (or starts now if that lapsed). A period
+    already billed is not billed again, so a renewal for the same period twice records one
+    payment and one invoice.
+
+    Raises ConflictError if cancelled, DomainError if the period is over."""
     subscription = _locked_subscription(subscription)
     if subscription.status == SubscriptionStatus.CANCELLED:
         raise ConflictError("This subscription is cancelled.", code="subscription_cancelled")
@@ -685,6 +1023,37 @@ def subscription_renew(
     end = period_end or _period_end(start, subscription.plan.interval)
     if end <= now:
         raise DomainError("The paid period is already over.", code="period_over")
+    billed = (
+        OrderLine.objects.filter(
+            subscription=subscription, kind=OrderLineKind.PLAN_PERIOD, period_start=start
+        )
+        .select_related("order")
+        .first()
+    )
+    if billed is None:
+        if charge is None:
+            order = _period_order(subscription, start, end)
+            key = f"subscription:{subscription.pk}:{start.isoformat()}"
+        else:
+            order = _provider_order(subscription, charge, _period_line(subscription, start, end, 1))
+            key = charge.idempotency_key
+        if order is not None:
+            _subscription_order_pay(subscription, order, key, charge, actor)
+    elif billed.order.status in (OrderStatus.PENDING, OrderStatus.FAILED):
+        # The period was billed at our prices but not yet paid (a manual first period): this
+        # is its payment.
+        key = (
+            charge.idempotency_key
+            if charge
+            else f"subscription:{subscription.pk}:{start.isoformat()}"
+        )
+        _subscription_order_pay(subscription, billed.order, key, None, actor)
+    elif (
+        subscription.status == SubscriptionStatus.ACTIVE
+        and subscription.current_period_start == start
+        and subscription.current_period_end == end
+    ):
+        return subscription  # this period is renewed and paid already
     subscription.status = SubscriptionStatus.ACTIVE
     subscription.current_period_start = start
     subscription.current_period_end = end
@@ -694,6 +1063,51 @@ def subscription_renew(
         subscription, "subscription.renewed", actor=actor, period_end=end.isoformat()
     )
     return subscription
+
+
+def _subscription_order_pay(
+    subscription: Subscription, order: Order, key: str, charge: ProviderCharge | None, actor
+) -> None:
+    order_pay(
+        order=order,
+        provider=subscription.provider,
+        idempotency_key=key,
+        amount_minor=charge.total_minor if charge else None,
+        currency=charge.currency if charge else None,
+        provider_reference=charge.reference if charge else "",
+        payload=charge.payload if charge else None,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def subscription_proration_paid(
+    *,
+    subscription: Subscription,
+    charge: ProviderCharge,
+    period_start: dt.datetime,
+    period_end: dt.datetime,
+) -> Order | None:
+    """The provider charged a plan change's proration (Stripe's `subscription_update`
+    invoice): recorded as a paid order with one prorated line, its payment and invoice; once
+    per charge. None when nothing was charged (a downgrade's credit stays with Stripe)."""
+    subscription = _locked_subscription(subscription)
+    existing = Payment.objects.filter(idempotency_key=charge.idempotency_key).first()
+    if existing is not None:
+        return existing.order
+    line = OrderLine(
+        kind=OrderLineKind.PRORATION,
+        plan=subscription.plan,
+        subscription=subscription,
+        period_start=period_start,
+        period_end=period_end,
+        description=f"Change to {subscription.plan.name} (prorated)",
+        amount_minor=1,
+    )
+    order = _provider_order(subscription, charge, line)
+    if order is not None:
+        _subscription_order_pay(subscription, order, charge.idempotency_key, charge, None)
+    return order
 
 
 @transaction.atomic
@@ -779,14 +1193,44 @@ def subscription_enroll(*, user, course: Course) -> Enrollment:
 # -- provider events ------------------------------------------------------------------------
 
 
-def provider_event_claim(*, provider: str, event_id: str, event_type: str, payload: dict) -> bool:
-    """Record a webhook event as handled, in the caller's transaction. False when it was
+def provider_event_claim(
+    *, provider: str, event_id: str, event_type: str, payload: dict
+) -> ProviderEvent | None:
+    """Record a webhook event as handled, in the caller's transaction. None when it was
     handled before (a replay), so the caller changes nothing."""
     try:
         with transaction.atomic():
-            ProviderEvent.objects.create(
+            return ProviderEvent.objects.create(
                 provider=provider, event_id=event_id, event_type=event_type, payload=payload
             )
     except IntegrityError:
-        return False
-    return True
+        return None
+
+
+def provider_event_outcome(*, event: ProviderEvent, outcome: str) -> None:
+    """Note what handling the event did (shown to staff in the admin)."""
+    event.outcome = outcome
+    event.save(update_fields=["outcome"])
+
+
+@transaction.atomic
+def subscription_duplicate_discard(
+    *, user, plan: Plan | None, provider: str, reference: str, invoice_reference: str = ""
+) -> None:
+    """A provider subscription was started by a user who already has a live one (a second
+    checkout completed): cancel it at the provider and refund what it charged, and record
+    the business event. Raises ProviderError (the provider refused: retried later)."""
+    provider_for(provider).subscription_discard(
+        reference=reference, invoice_reference=invoice_reference
+    )
+    domain_event_record(
+        aggregate_type="subscription",
+        aggregate_id=subscription_live(user=user).pk,
+        event_type="subscription.duplicate_discarded",
+        data={
+            "provider": provider,
+            "reference": reference,
+            "invoice": invoice_reference,
+            "plan": plan.slug if plan else None,
+        },
+    )

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.billing import selectors, services
 from apps.billing.models import Order, Plan
 from apps.billing.providers import provider_for
+from apps.billing.templatetags.billing import money
 from apps.content.selectors import course_visible_queryset
 from apps.core.exceptions import DomainError
 from apps.progress.models import EnrollmentStatus
@@ -143,38 +144,69 @@ def invoice(request: HttpRequest, order_id) -> HttpResponse:
 @login_required
 @require_GET
 def subscription(request: HttpRequest) -> HttpResponse:
+    """My subscription, and the plans: to subscribe to (with a coupon) or, with the price of
+    changing now (credit for the unused time, charge for the new plan), to switch to."""
+    current = selectors.subscription_live(user=request.user)
+    offers = []
+    for plan in selectors.plans_active():
+        change, refusal = None, None
+        if current is not None and plan.pk != current.plan_id:
+            try:
+                change = services.subscription_change_quote(subscription=current, plan=plan)
+            except DomainError as error:
+                refusal = error.message
+        offers.append({"plan": plan, "change": change, "refusal": refusal})
     return render(
         request,
         "billing/subscription.html",
-        {
-            "subscription": selectors.subscription_live(user=request.user),
-            "plans": selectors.plans_active(),
-        },
+        {"subscription": current, "offers": offers, "hosted": provider_for().hosted_checkout},
     )
 
 
 @login_required
 @require_POST
 def subscription_choose(request: HttpRequest) -> HttpResponse:
-    plan = get_object_or_404(Plan, slug=request.POST.get("plan", ""), is_active=True)
+    plan = get_object_or_404(Plan, slug=request.POST.get("plan", ""))
     current = selectors.subscription_live(user=request.user)
     provider = provider_for()
     try:
         if current is None and provider.hosted_checkout:
+            if not plan.is_active:
+                raise DomainError("This plan is no longer offered.", code="plan_inactive")
             back = request.build_absolute_uri(reverse("billing:subscription"))
             checkout = provider.subscription_checkout(
                 user=request.user, plan=plan, success_url=back, cancel_url=back
             )
             return redirect(checkout.url)
         if current is None:
-            services.subscription_create(user=request.user, plan=plan)
+            services.subscription_create(
+                user=request.user, plan=plan, coupon_code=request.POST.get("coupon", "")
+            )
             messages.success(request, f"You are subscribed to {plan.name}.")
         else:
-            services.subscription_change_plan(subscription=current, plan=plan)
-            messages.success(request, f"Your plan is now {plan.name}.")
+            change = services.subscription_change_plan(
+                subscription=current, plan=plan, actor=request.user
+            )
+            messages.success(request, _plan_change_message(change))
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("billing:subscription")
+
+
+def _plan_change_message(change: services.PlanChange) -> str:
+    plan, quote = change.subscription.plan, change.quote
+    text = f"Your plan is now {plan.name}."
+    if change.order is not None:
+        text += (
+            f" The difference, {money(change.order.total_minor, change.order.currency)}, is on "
+            "a new order to pay by bank transfer."
+        )
+    elif quote.net_minor < 0:
+        text += (
+            f" {money(-quote.net_minor, plan.currency)} of unused time is credited to your "
+            "next periods."
+        )
+    return text
 
 
 @login_required

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from apps.billing import services
 from apps.billing.models import Order, OrderStatus, Payment, Plan, Subscription
+from apps.billing.selectors import subscription_live
 from apps.core.exceptions import NotFoundError
 from apps.core.rls import system_context
 
@@ -51,13 +52,13 @@ def _timestamp(value) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(int(value), tz=dt.UTC) if value else None
 
 
-def _checkout_completed(obj: dict) -> None:
+def _checkout_completed(obj: dict) -> str | None:
     if obj.get("mode") == "subscription":
-        _subscription_checkout_completed(obj)
-        return
+        return _subscription_checkout_completed(obj)
     if obj.get("payment_status") not in ("paid", "no_payment_required"):
-        return  # a delayed method: checkout.session.async_payment_succeeded follows
+        return None  # a delayed method: checkout.session.async_payment_succeeded follows
     _session_paid(obj)
+    return None
 
 
 def _session_paid(obj: dict) -> None:
@@ -109,7 +110,7 @@ def _charge_refunded(obj: dict) -> None:
         )
 
 
-def _subscription_checkout_completed(obj: dict) -> None:
+def _subscription_checkout_completed(obj: dict) -> str | None:
     metadata = obj.get("metadata") or {}
     user = get_user_model().objects.filter(pk=metadata.get("user_id")).first()
     plan = Plan.objects.filter(slug=metadata.get("plan") or "").first()
@@ -117,10 +118,23 @@ def _subscription_checkout_completed(obj: dict) -> None:
         raise NotFoundError("The event refers to no user or plan of ours.", code="unknown_plan")
     reference = obj.get("subscription") or ""
     if Subscription.objects.filter(provider=PROVIDER, provider_reference=reference).exists():
-        return
+        return None
+    if subscription_live(user=user) is not None:
+        # A second checkout completed (two tabs, say) while one subscription is live: refusing
+        # would make Stripe retry for days and leave the buyer paying twice. Cancel the new
+        # Stripe subscription and refund its first invoice; staff see the outcome.
+        services.subscription_duplicate_discard(
+            user=user,
+            plan=plan,
+            provider=PROVIDER,
+            reference=reference,
+            invoice_reference=obj.get("invoice") or "",
+        )
+        return "duplicate_subscription"
     services.subscription_create(
         user=user, plan=plan, provider=PROVIDER, provider_reference=reference
     )
+    return None
 
 
 def _invoice_subscription(obj: dict) -> str | None:
@@ -129,15 +143,49 @@ def _invoice_subscription(obj: dict) -> str | None:
     return parent.get("subscription") or obj.get("subscription")
 
 
-def _invoice_paid(obj: dict) -> None:
+def _invoice_charge(obj: dict, subscription: Subscription) -> services.ProviderCharge:
+    """What the invoice charged, in minor units: subtotal, discounts, tax (API versions from
+    2025-03-31 list `total_taxes`, older ones give `tax`) and the amount paid."""
+    discounts = sum(int(d.get("amount") or 0) for d in obj.get("total_discount_amounts") or [])
+    taxes = obj.get("total_taxes")
+    tax = sum(int(t.get("amount") or 0) for t in taxes) if taxes else int(obj.get("tax") or 0)
+    paid = int(obj.get("amount_paid") or 0)
+    return services.ProviderCharge(
+        reference=obj.get("id") or "",
+        idempotency_key=f"stripe:{obj.get('id')}",
+        currency=(obj.get("currency") or subscription.plan.currency).upper(),
+        subtotal_minor=int(obj.get("subtotal") or paid),
+        discount_minor=discounts,
+        tax_minor=tax,
+        total_minor=paid,
+        payload=obj,
+    )
+
+
+def _invoice_paid(obj: dict) -> str | None:
+    """A subscription invoice was paid: a period (renewal, or the first one) is recorded with
+    its payment and invoice here and the subscription renewed; a plan change's proration
+    invoice is recorded without touching the period."""
     subscription = _subscription(_invoice_subscription(obj))
     lines = (obj.get("lines") or {}).get("data") or []
-    period = (lines[0].get("period") if lines else None) or {}
+    # The period line ends last (prorations, if any, end with the previous period or with it).
+    periods = [line.get("period") or {} for line in lines]
+    period = max(periods, key=lambda p: int(p.get("end") or 0), default={})
+    charge = _invoice_charge(obj, subscription)
+    if obj.get("billing_reason") == "subscription_update":
+        start = _timestamp(period.get("start")) or subscription.current_period_start
+        end = _timestamp(period.get("end")) or subscription.current_period_end
+        services.subscription_proration_paid(
+            subscription=subscription, charge=charge, period_start=start, period_end=end
+        )
+        return None
     services.subscription_renew(
         subscription=subscription,
         period_start=_timestamp(period.get("start")),
         period_end=_timestamp(period.get("end")),
+        charge=charge,
     )
+    return None
 
 
 def _invoice_failed(obj: dict) -> None:
@@ -165,7 +213,8 @@ def _subscription_deleted(obj: dict) -> None:
         )
 
 
-HANDLERS: dict[str, Callable[[dict], None]] = {
+# A handler returns None (handled) or what it did instead, noted on the event for staff.
+HANDLERS: dict[str, Callable[[dict], str | None]] = {
     "checkout.session.completed": _checkout_completed,
     "checkout.session.async_payment_succeeded": _session_paid,
     "checkout.session.async_payment_failed": _session_failed,
@@ -181,7 +230,9 @@ HANDLERS: dict[str, Callable[[dict], None]] = {
 @transaction.atomic
 def stripe_event_handle(*, event: dict) -> str:
     """Handle a verified Stripe event once: "handled", "ignored" (a type we do not handle,
-    recorded) or "duplicate" (handled before: nothing changes). All or nothing.
+    recorded) or "duplicate" (handled before: nothing changes); a handler that did something
+    else answers its outcome (e.g. "duplicate_subscription"), acknowledged like "handled".
+    All or nothing.
 
     Raises NotFoundError (an order, payment or subscription we do not know), ConflictError or
     DomainError (the services' refusals: e.g. the course is full, the amount differs)."""
@@ -189,13 +240,16 @@ def stripe_event_handle(*, event: dict) -> str:
     claimed = services.provider_event_claim(
         provider=PROVIDER, event_id=event["id"], event_type=event["type"], payload=event
     )
-    if not claimed:
+    if claimed is None:
         return "duplicate"
     handler = HANDLERS.get(event["type"])
     if handler is None:
-        return "ignored"
-    # The caller is the provider, verified by signature, not a signed-in user: the orders,
-    # subscriptions and enrollments it changes are someone's, so act as the system (ADR 0017).
-    with system_context():
-        handler(obj)
-    return "handled"
+        outcome = "ignored"
+    else:
+        # The caller is the provider, verified by signature, not a signed-in user: the orders,
+        # subscriptions and enrollments it changes are someone's, so act as the system (ADR
+        # 0017).
+        with system_context():
+            outcome = handler(obj) or "handled"
+    services.provider_event_outcome(event=claimed, outcome=outcome)
+    return outcome

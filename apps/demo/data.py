@@ -39,6 +39,13 @@ DEMO_USERS = (
         "first_name": "Sofia",
         "last_name": "Student",
     },
+    {
+        "email": "subscriber@lyceum.test",
+        "password": "lyceum-subscriber",
+        "username": "subscriber",
+        "first_name": "Sami",
+        "last_name": "Subscriber",
+    },
 )
 
 # Built-in role (apps/rbac/builtin.py) each demo person holds, globally.
@@ -48,6 +55,7 @@ DEMO_ROLES = {
     "assistant@lyceum.test": "teaching_assistant",
     "billing@lyceum.test": "billing_manager",
     "student@lyceum.test": "student",
+    "subscriber@lyceum.test": "student",
 }
 
 # Staff need two-factor authentication for the admin. The demo staff share this authenticator

@@ -49,7 +49,9 @@ def demo_seed() -> dict[str, int]:
     )
     counts["created"] += demo_assistants_seed(users=users)
     counts["created"] += demo_learning_seed(student=users["student@lyceum.test"])
-    counts["created"] += demo_billing_seed(student=users["student@lyceum.test"])
+    counts["created"] += demo_billing_seed(
+        student=users["student@lyceum.test"], subscriber=users["subscriber@lyceum.test"]
+    )
     counts["created"] += demo_integrations_seed(
         admin=users["admin@lyceum.test"], student=users["student@lyceum.test"]
     )

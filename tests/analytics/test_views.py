@@ -1,5 +1,6 @@
 """Each materialized view, refreshed, says what a direct aggregate over the same rows says."""
 
+import uuid
 from collections import defaultdict
 from datetime import UTC
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,6 +23,8 @@ from apps.progress.models import Activity, Enrollment, LessonProgress, QuizAttem
 from apps.progress.services import enrollment_create
 from tests.accounts.factories import UserFactory
 from tests.analytics.conftest import refresh
+
+NO_CATEGORY = uuid.UUID(int=0)
 
 pytestmark = pytest.mark.django_db
 
@@ -186,6 +189,31 @@ def test_revenue_summary_matches_paid_orders(db):
     ) == (2, 20_000, 4_000)
     assert (rows[other.category_id].orders, rows[other.category_id].gross_minor) == (1, 2_500)
     assert {row.currency for row in rows.values()} == {"USD"}
+
+
+def test_revenue_summary_includes_subscription_revenue(db):
+    from apps.billing import services as billing
+    from tests.billing.conftest import paid_course
+    from tests.billing.factories import CouponFactory, PlanFactory
+
+    course = paid_course(price_minor=10_000)
+    order = billing.order_create(user=UserFactory(), course=course, country="US")
+    billing.order_pay(order=order, provider="manual", idempotency_key=f"k-{order.pk}")
+    plan = PlanFactory(price_minor=2_000, trial_days=7)
+    CouponFactory(code="PLANHALF", percent_off=50).plans.add(plan)
+    subscriber = billing.subscription_create(user=UserFactory(), plan=plan, coupon_code="PLANHALF")
+    billing.subscription_renew(subscription=subscriber)  # the first paid period: coupon
+    billing.subscription_renew(subscription=subscriber)  # the next one: full price
+    billing.subscription_create(user=UserFactory(), plan=PlanFactory(trial_days=0))  # unpaid
+    refresh("revenue_summary")
+    rows = {(row.source, row.category_id): row for row in RevenueSummary.objects.all()}
+    subscriptions = rows["subscription", NO_CATEGORY]
+    assert (subscriptions.orders, subscriptions.gross_minor) == (2, 1_000 + 2_000)
+    assert (
+        rows["course", course.category_id].orders,
+        rows["course", course.category_id].gross_minor,
+    ) == (1, 10_000)
+    assert len(rows) == 2
 
 
 def test_a_refresh_replaces_the_contents(world):

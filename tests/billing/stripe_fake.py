@@ -51,6 +51,7 @@ class FakeStripe:
     url: str = ""
     calls: list[Call] = field(default_factory=list)
     fail_with: tuple[int, dict] | None = None  # the next answer, e.g. a card error
+    invoices: dict[str, dict] = field(default_factory=dict)  # GET /v1/invoices/<id> answers
 
     def paths(self) -> list[str]:
         return [f"{c.method} {c.path}" for c in self.calls]
@@ -82,13 +83,24 @@ def _answer(fake: FakeStripe, method: str, path: str, form: dict) -> tuple[int, 
             "payment_intent": form.get("payment_intent"),
             "status": "succeeded",
         }
+    if method == "POST" and path == "/v1/products":
+        return 200, {"id": f"prod_test_{n}", "object": "product", "name": form.get("name")}
+    if method == "GET" and path.startswith("/v1/invoices/"):
+        invoice_id = path.rsplit("/", 1)[1]
+        if invoice_id in fake.invoices:
+            return 200, {"id": invoice_id, "object": "invoice", **fake.invoices[invoice_id]}
     if path.startswith("/v1/subscriptions/"):
+        subscription_id = path.rsplit("/", 1)[1]
         status = "canceled" if method == "DELETE" else "active"
         return 200, {
-            "id": path.rsplit("/", 1)[1],
+            "id": subscription_id,
             "object": "subscription",
             "status": status,
             "cancel_at_period_end": form.get("cancel_at_period_end") == "true",
+            "items": {
+                "object": "list",
+                "data": [{"id": f"si_{subscription_id}", "object": "subscription_item"}],
+            },
         }
     return 404, {"error": {"type": "invalid_request_error", "message": f"no {method} {path}"}}
 

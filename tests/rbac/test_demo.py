@@ -19,6 +19,7 @@ def test_demo_people_hold_the_builtin_roles_and_seeding_twice_changes_nothing():
         "assistant@lyceum.test": "teaching_assistant",
         "billing@lyceum.test": "billing_manager",
         "student@lyceum.test": "student",
+        "subscriber@lyceum.test": "student",
     }
     # Every built-in role has a demo holder.
     assert set(held.values()) == set(BUILTIN_ROLES)

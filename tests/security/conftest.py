@@ -190,7 +190,7 @@ def world(transactional_db) -> World:
     category = CategoryFactory()
     first, first_lesson, first_quiz = _course(instructor=teacher)
     second, second_lesson, second_quiz = _course(instructor=other_teacher, category=category)
-    plan, profile = PlanFactory(), ProfileFactory()
+    plan, profile = PlanFactory(trial_days=7), ProfileFactory()  # a trial: no order
     _learn(
         learner=anna, course=first, lesson=first_lesson, quiz=first_quiz, plan=plan, profile=profile
     )

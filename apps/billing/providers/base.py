@@ -55,6 +55,17 @@ class PaymentProvider(Protocol):
 
     def subscription_cancel(self, *, subscription: Subscription, at_period_end: bool) -> None: ...
 
+    def subscription_change_plan(self, *, subscription: Subscription, plan: Plan) -> None:
+        """Move the provider's subscription to `plan` now, the provider prorating and
+        invoicing the difference at once (a provider without its own subscriptions: nothing,
+        billing prorates itself)."""
+        ...
+
+    def subscription_discard(self, *, reference: str, invoice_reference: str = "") -> None:
+        """Cancel the provider's subscription `reference` now and refund what its first
+        invoice charged (a duplicate subscription nobody should pay for)."""
+        ...
+
     def event_verify(self, *, payload: bytes, signature: str) -> dict:
         """The webhook event in `payload` once its signature checks out.
         Raises WebhookRejected."""

@@ -22,5 +22,11 @@ class ManualProvider:
     def subscription_cancel(self, *, subscription, at_period_end: bool) -> None:
         return None
 
+    def subscription_change_plan(self, *, subscription, plan) -> None:
+        return None  # billing prorates manual subscriptions itself
+
+    def subscription_discard(self, *, reference: str, invoice_reference: str = "") -> None:
+        return None
+
     def event_verify(self, *, payload: bytes, signature: str) -> dict:
         raise WebhookRejected("The manual provider sends no webhooks.", code="no_webhooks")

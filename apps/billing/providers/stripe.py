@@ -119,6 +119,71 @@ class StripeProvider:
         else:
             _call(client.v1.subscriptions.cancel, subscription.provider_reference)
 
+    def subscription_change_plan(self, *, subscription, plan) -> None:
+        """Swap the subscription's one item to the new plan's price; Stripe prorates by the
+        second and invoices the difference at once (`always_invoice`), so its `invoice.paid`
+        (billing reason `subscription_update`) records the charge here."""
+        if not subscription.provider_reference:
+            raise ProviderError("This subscription is not known to Stripe.", code="provider_error")
+        client = _client()
+        current = _call(client.v1.subscriptions.retrieve, subscription.provider_reference).to_dict()
+        items = (current.get("items") or {}).get("data") or []
+        if not items:
+            raise ProviderError("The Stripe subscription has no item.", code="provider_error")
+        product = _call(
+            client.v1.products.create,
+            params={"name": plan.name, "metadata": {"plan": plan.slug}},
+        )
+        _call(
+            client.v1.subscriptions.update,
+            subscription.provider_reference,
+            params={
+                "items": [
+                    {
+                        "id": items[0]["id"],
+                        "price_data": {
+                            "currency": plan.currency.lower(),
+                            "product": product.id,
+                            "unit_amount": plan.price_minor,
+                            "recurring": {"interval": plan.interval},
+                        },
+                    }
+                ],
+                "proration_behavior": "always_invoice",
+                "metadata": {"user_id": str(subscription.user_id), "plan": plan.slug},
+            },
+        )
+
+    def subscription_discard(self, *, reference: str, invoice_reference: str = "") -> None:
+        """Safe to repeat (the webhook is redelivered if our commit fails): a subscription
+        already cancelled is left alone and the refund carries an idempotency key."""
+        if not reference:
+            return
+        client = _client()
+        current = _call(client.v1.subscriptions.retrieve, reference).to_dict()
+        if current.get("status") != "canceled":
+            _call(client.v1.subscriptions.cancel, reference)
+        if not invoice_reference:
+            return
+        invoice = _call(
+            client.v1.invoices.retrieve, invoice_reference, params={"expand": ["payments"]}
+        ).to_dict()
+        if not invoice.get("amount_paid"):
+            return  # a trial: nothing was charged
+        # API versions from 2025-03-31 list the invoice's payments; older ones name the intent.
+        intents = [
+            (entry.get("payment") or {}).get("payment_intent")
+            for entry in ((invoice.get("payments") or {}).get("data") or [])
+        ] or [invoice.get("payment_intent")]
+        for intent in filter(None, intents):
+            if not isinstance(intent, str):
+                intent = intent.get("id")
+            _call(
+                client.v1.refunds.create,
+                params={"payment_intent": intent},
+                options={"idempotency_key": f"lyceum-discard-{reference}-{intent}"},
+            )
+
     def event_verify(self, *, payload: bytes, signature: str) -> dict:
         if not settings.STRIPE_WEBHOOK_SECRET:
             raise WebhookRejected("Stripe webhooks are not configured.", code="not_configured")
