@@ -1,6 +1,7 @@
 """Under real concurrency (threads on separate connections): a coupon is never redeemed past
 its limit, invoice numbers of a year are 1..N without gaps even when payments roll back, and a
-webhook event delivered several times at once is handled once."""
+webhook event delivered several times at once is handled once, and a subscription period
+renewed several times at once is billed once."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,7 @@ from apps.billing.webhooks import stripe_event_handle
 from apps.core.exceptions import DomainError
 from tests.accounts.factories import UserFactory
 from tests.billing.conftest import paid_course
-from tests.billing.factories import CouponFactory
+from tests.billing.factories import CouponFactory, PlanFactory
 from tests.billing.stripe_fake import event
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -106,3 +107,27 @@ def test_the_same_webhook_event_delivered_concurrently_is_handled_once():
     assert Payment.objects.filter(order=order).count() == 1
     assert Invoice.objects.filter(order=order).count() == 1
     assert ProviderEvent.objects.count() == 1
+
+
+def test_a_period_renewed_eight_times_at_once_is_billed_once():
+    subscription = services.subscription_create(user=UserFactory(), plan=PlanFactory(trial_days=7))
+    period_start = subscription.current_period_end
+    period_end = period_start + (
+        subscription.current_period_end - subscription.current_period_start
+    )
+    start = threading.Barrier(8)
+
+    def renew(_):
+        try:
+            start.wait()
+            services.subscription_renew(
+                subscription=subscription, period_start=period_start, period_end=period_end
+            )
+            return "ok"
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(renew, range(8)))
+    assert outcomes == ["ok"] * 8
+    assert (Order.objects.count(), Payment.objects.count(), Invoice.objects.count()) == (1, 1, 1)
