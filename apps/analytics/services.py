@@ -28,6 +28,7 @@ from apps.analytics.models import (
 from apps.content.models import Course
 from apps.core.exceptions import DomainError, NotFoundError, PermissionDeniedError
 from apps.core.metrics import MV_REFRESH_SECONDS
+from apps.core.spreadsheet import cell_safe
 from apps.progress import selectors as progress_selectors
 from apps.progress.models import Activity
 from apps.rbac.selectors import user_has_permission
@@ -113,33 +114,9 @@ def export_job_create(*, owner, kind: str, params: dict | None = None) -> Export
     return job
 
 
-def _safe(value) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _gradebook(job: ExportJob, report: Callable[[int, int], None]) -> Iterator[list]:
     course = Course.all_objects.get(pk=job.params["course"])
-    enrollments = list(progress_selectors.roster(course=course))
-    lessons, _ = progress_selectors.gradebook(course=course, enrollments=[])
-    yield ["email", "name", "status", "progress %", *[lesson.title for lesson in lessons]]
-    for start in range(0, len(enrollments), EXPORT_CHUNK):
-        chunk = enrollments[start : start + EXPORT_CHUNK]
-        _, rows = progress_selectors.gradebook(course=course, enrollments=chunk)
-        for row in rows:
-            user = row.enrollment.user
-            cells = [
-                cell["quiz"] if cell["quiz"] is not None else cell["progress"] for cell in row.cells
-            ]
-            yield [
-                user.email,
-                user.get_full_name(),
-                row.enrollment.status,
-                row.enrollment.progress_percent,
-                *["" if c is None else c for c in cells],
-            ]
-        report(start + len(chunk), len(enrollments))
+    yield from progress_selectors.gradebook_export(course=course, chunk=EXPORT_CHUNK, report=report)
 
 
 def _roster(job: ExportJob, report: Callable[[int, int], None]) -> Iterator[list]:
@@ -279,7 +256,7 @@ def export_job_run(*, job_id) -> ExportJob:
             with path.open("w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle)
                 for number, row in enumerate(WRITERS[job.kind](job, report)):
-                    writer.writerow([_safe(v) for v in row])
+                    writer.writerow([cell_safe(v) for v in row])
                     rows = number
             stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
             with path.open("rb") as handle:

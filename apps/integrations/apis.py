@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from apps.core.api.pagination import PageNumberPagination
 from apps.core.exceptions import DomainError, PermissionDeniedError
+from apps.core.spreadsheet import cell_safe
 from apps.integrations import selectors
 from apps.integrations.models import (
     WEBHOOK_EVENT_TYPES,
@@ -222,17 +223,11 @@ class BulkEnrollmentResultsCsvApi(APIView):
             for row in selectors.bulk_job_rows(job=job).iterator(chunk_size=2000):
                 cells = [row.row_number, row.email, row.course_ref, row.outcome, row.code]
                 cells.append(row.message)
-                yield writer.writerow([_safe(cell) for cell in cells])
+                yield writer.writerow([cell_safe(cell) for cell in cells])
 
         response = StreamingHttpResponse(lines(), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="bulk-{job.pk}.csv"'
         return response
-
-
-def _safe(value) -> str:
-    """A cell a spreadsheet will not run as a formula (the rows echo uploaded text)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # -- webhooks -----------------------------------------------------------------------------
