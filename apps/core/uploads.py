@@ -6,7 +6,9 @@ exports. These are the rules any upload field and any file download must use.
 
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.core.files.uploadhandler import FileUploadHandler
 from django.http import FileResponse
 from django.utils.deconstruct import deconstructible
 
@@ -91,3 +93,28 @@ def attachment_response(file, *, filename: str, content_type: str) -> FileRespon
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+class MaxUploadSizeHandler(FileUploadHandler):
+    """First of FILE_UPLOAD_HANDLERS: a request whose files exceed settings.MAX_UPLOAD_BYTES is
+    refused (400) while it arrives, before it fills memory or the temporary directory. Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE bounds the other fields only; each upload field still checks its
+    own, smaller limit (UploadValidator)."""
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        self.received = 0
+        if content_length and content_length > settings.MAX_UPLOAD_BYTES:
+            raise RequestDataTooBig(_too_big())
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received = getattr(self, "received", 0) + len(raw_data)
+        if self.received > settings.MAX_UPLOAD_BYTES:  # chunked bodies declare no length
+            raise RequestDataTooBig(_too_big())
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def _too_big() -> str:
+    return f"The upload is larger than {settings.MAX_UPLOAD_BYTES // (1024 * 1024)} MB."

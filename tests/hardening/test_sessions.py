@@ -1,10 +1,14 @@
 """Session security: a new key at login, every session ends on a password change, and "log out
 everywhere" ends them all (ADR 0016)."""
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django_otp.oath import totp
 
+from apps.accounts.models import TOTPDevice
 from apps.audit.models import DomainEvent
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -81,3 +85,42 @@ def test_log_out_everywhere_needs_a_post(client, user):
     client.force_login(user)
     assert client.get(reverse("accounts:log_out_everywhere")).status_code == 405
     assert _is_logged_in(client)
+
+
+def test_logging_in_with_a_second_factor_gives_a_new_session_key_at_the_code_step(settings):
+    """The password step keeps the session anonymous (only a pending marker); the session key
+    changes when the code completes the login, so a key planted before it is worthless."""
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    user = UserFactory()
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    client = Client()
+    session = client.session
+    session["probe"] = 1
+    session.save()
+    before = client.cookies["sessionid"].value
+    response = client.post(LOGIN, {"username": user.email, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 302 and "verify" in response["Location"]
+    assert not _is_logged_in(client)
+    token = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    response = client.post(reverse("accounts:login_verify"), {"token": f"{token:06d}"})
+    assert response.status_code == 302
+    assert client.cookies["sessionid"].value != before
+    assert _is_logged_in(client)
+
+
+def test_a_password_reset_through_the_e_mailed_link_ends_every_session(mailoutbox):
+    user = UserFactory()
+    laptop, attacker = Client(), Client()
+    _log_in(laptop, user)
+    _log_in(attacker, user)
+    Client().post(reverse("accounts:password_reset"), {"email": user.email})
+    (link,) = re.findall(r"https?://\S+/password/reset/\S+/\S+/", mailoutbox[-1].body)
+    owner = Client()
+    set_password_url = owner.get(link)["Location"]
+    response = owner.post(
+        set_password_url,
+        {"new_password1": "a brand new passphrase", "new_password2": "a brand new passphrase"},
+    )
+    assert response.status_code == 302
+    assert not _is_logged_in(laptop)
+    assert not _is_logged_in(attacker)

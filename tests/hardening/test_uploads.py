@@ -3,14 +3,15 @@
 import datetime as dt
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.analytics.models import ExportJob
-from apps.core.uploads import IMAGE_TYPES, UploadValidator, sniff
+from apps.core.uploads import IMAGE_TYPES, MaxUploadSizeHandler, UploadValidator, sniff
+from apps.integrations.models import BulkEnrollmentJob
 from tests.accounts.factories import UserFactory
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -73,3 +74,26 @@ def test_downloads_are_attachments_with_nosniff_and_a_sandbox(client, tmp_path, 
     assert b"".join(response.streaming_content).startswith(b"email")  # also closes the file
     client.force_login(UserFactory())  # someone else's export is not found
     assert client.get(reverse("analytics:export_download", args=[job.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_upload_over_the_site_limit_is_cut_off_while_it_arrives(client, settings):
+    """MaxUploadSizeHandler: a request carrying more file data than MAX_UPLOAD_BYTES is refused
+    with 400 before the view runs; a smaller one reaches the view (its own limits apply)."""
+    settings.MAX_UPLOAD_BYTES = 4096
+    client.force_login(UserFactory(is_staff=True))
+    big = SimpleUploadedFile("learners.csv", b"email,course\n" + b"a@example.org,x\n" * 400)
+    response = client.post("/api/v1/enrollments/bulk/", {"file": big})
+    assert response.status_code == 400
+    assert not BulkEnrollmentJob.objects.exists()
+    small = SimpleUploadedFile("learners.csv", b"email,course\na@example.org,x\n")
+    assert client.post("/api/v1/enrollments/bulk/", {"file": small}).status_code == 202
+
+
+def test_a_chunked_upload_without_a_length_is_counted(settings):
+    settings.MAX_UPLOAD_BYTES = 100
+    handler = MaxUploadSizeHandler()
+    handler.handle_raw_input(None, {}, None, b"boundary")
+    assert handler.receive_data_chunk(b"x" * 60, 0) == b"x" * 60
+    with pytest.raises(RequestDataTooBig):
+        handler.receive_data_chunk(b"x" * 60, 60)
