@@ -88,6 +88,20 @@ def my_orders(*, user) -> QuerySet[Order]:
     )
 
 
+def subscription_unpaid_orders(*, subscription: Subscription) -> QuerySet[Order]:
+    """The subscription's orders still to pay (a manual first period, a plan change's
+    difference), oldest first."""
+    return (
+        Order.objects.filter(
+            lines__subscription=subscription,
+            status__in=(OrderStatus.PENDING, OrderStatus.FAILED),
+        )
+        .distinct()
+        .prefetch_related("lines")
+        .order_by("created_at")
+    )
+
+
 def my_invoices(*, user) -> QuerySet[Invoice]:
     return Invoice.objects.filter(order__user=user).select_related("order")
 

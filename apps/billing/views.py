@@ -159,7 +159,12 @@ def subscription(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "billing/subscription.html",
-        {"subscription": current, "offers": offers, "hosted": provider_for().hosted_checkout},
+        {
+            "subscription": current,
+            "offers": offers,
+            "hosted": provider_for().hosted_checkout,
+            "unpaid": selectors.subscription_unpaid_orders(subscription=current) if current else [],
+        },
     )
 
 

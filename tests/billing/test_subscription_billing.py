@@ -343,6 +343,10 @@ def test_the_subscription_page_shows_and_makes_a_prorated_change(client, buyer):
     assert "less 7.50 USD for the unused time of your plan: 7.50 USD to pay" in page
     done = client.post(reverse("billing:subscription_choose"), {"plan": "pro"}, follow=True)
     assert "The difference, 8.93 USD, is on a new order" in done.content.decode()
+    unpaid = Order.objects.filter(status="pending").order_by("created_at")
+    assert unpaid.count() == 2  # the first period (bank transfer) and the difference
+    for order in unpaid:
+        assert reverse("billing:order", args=[order.pk]) in done.content.decode()
     assert Subscription.objects.get(user=buyer).plan.slug == "pro"
 
 
