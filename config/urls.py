@@ -20,11 +20,12 @@ urlpatterns = [
     path("", include("apps.core.urls")),
 ]
 
-# The benchmark's framework ceiling (bench/run.py): only under config/settings/bench.py.
+# The benchmark's framework ceilings (bench/run.py): only under config/settings/bench.py.
 if getattr(settings, "BENCHMARK", False):
     from apps.core import benchmark
 
     urlpatterns.insert(0, path("bench/bare/", benchmark.bare))
+    urlpatterns.insert(0, path("bench/bare-sql/", benchmark.bare_sql))
 
 handler403 = "apps.core.views.permission_denied"
 handler404 = "apps.core.views.page_not_found"

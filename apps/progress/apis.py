@@ -164,7 +164,8 @@ class ProgressApi(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         row = services.lesson_progress_record(
-            enrollment=_own_enrollment(request, enrollment_id),
+            learner=request.user,  # the learner's own enrollment, read once and locked
+            enrollment_id=enrollment_id,
             lesson_id=values["lesson"],
             percent=values["percent"],
             time_delta_seconds=values["time_delta_seconds"],

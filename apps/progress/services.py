@@ -12,7 +12,8 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Avg, Max
+from django.db.models import Avg, Count, Exists, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.audit.selectors import latest_event_id
@@ -333,7 +334,15 @@ def enrollment_create_many(
 
 
 def _locked(enrollment: Enrollment) -> Enrollment:
-    return Enrollment.objects.select_for_update().select_related("course").get(pk=enrollment.pk)
+    locked = Enrollment.objects.select_for_update().select_related("course").get(pk=enrollment.pk)
+    _keep_user(enrollment, locked)
+    return locked
+
+
+def _keep_user(given: Enrollment, locked: Enrollment) -> None:
+    """The account the caller already holds is not read again (it is the same row)."""
+    if Enrollment.user.is_cached(given) and given.user_id == locked.user_id:
+        locked.user = given.user
 
 
 @transaction.atomic
@@ -417,7 +426,22 @@ def _require_active(enrollment: Enrollment) -> None:
 
 
 def _lesson_of_course(enrollment: Enrollment, lesson_id) -> Lesson:
-    lesson = Lesson.objects.filter(pk=lesson_id, module__course_id=enrollment.course_id).first()
+    """The lesson (only what a heartbeat reads of it), with `was_done`: whether the enrollment
+    had already completed it, in the same statement."""
+    lesson = (
+        Lesson.objects.filter(pk=lesson_id, module__course_id=enrollment.course_id)
+        .only("id", "lesson_type", "unlock_conditions")
+        .annotate(
+            was_done=Exists(
+                LessonProgress.objects.filter(
+                    enrollment_id=enrollment.pk,
+                    lesson_id=OuterRef("pk"),
+                    completed_at__isnull=False,
+                )
+            )
+        )
+        .first()
+    )
     if lesson is None:
         raise DomainError(
             "That lesson is not part of this course.",
@@ -441,10 +465,30 @@ def _require_unlocked(enrollment: Enrollment, lesson: Lesson) -> None:
         )
 
 
+def _lesson_total_subquery():
+    """The course's lesson count, as a column of the enrollment's locking read."""
+    return Coalesce(
+        Subquery(
+            Lesson.objects.filter(module__course_id=OuterRef("course_id"))
+            .order_by()
+            .values("module__course_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        ),
+        0,
+    )
+
+
+_PROGRESS_FIELDS = LessonProgress._meta.concrete_fields
+_PROGRESS_RETURNING = ", ".join(f'lp."{f.column}"' for f in _PROGRESS_FIELDS)
+
+
 @transaction.atomic
 def lesson_progress_record(
     *,
-    enrollment: Enrollment,
+    enrollment: Enrollment | None = None,
+    learner=None,
+    enrollment_id=None,
     lesson_id,
     percent,
     time_delta_seconds: int = 0,
@@ -455,10 +499,34 @@ def lesson_progress_record(
     to resume. Idempotent for repeated heartbeats. Quiz lessons are completed by passing their
     quiz, so heartbeats stop them at 99%.
 
+    The enrollment is `enrollment`, or (the API) `learner`'s enrollment `enrollment_id`, read
+    and locked in one statement (NotFoundError when it is not theirs).
+
+    The enrollment's aggregates (completed lessons, percent, quiz average, completion and its
+    certificate) are recomputed only when they can have changed: when this heartbeat completed
+    a lesson, or when the course's lesson count is no longer the enrollment's total (lessons
+    were added or removed since). A heartbeat that completes nothing cannot change them (quiz
+    scores change through quiz_attempt_submit, which recomputes them).
+
     Raises DomainError (bad values, lesson of another course), PermissionDeniedError (locked),
-    ConflictError (enrollment not active).
+    ConflictError (enrollment not active), NotFoundError (see above).
     """
-    enrollment = _locked(enrollment)
+    # Only the enrollment's row is locked (FOR NO KEY UPDATE: rows referencing it may still be
+    # inserted); not its course's, which would queue every learner of the course behind one
+    # another. The course is read only when needed (unlock conditions, completion).
+    query = Enrollment.objects.select_for_update(no_key=True).annotate(
+        lesson_total=_lesson_total_subquery()
+    )
+    if enrollment is None:
+        enrollment = query.filter(pk=enrollment_id, user_id=learner.pk).first()
+        if enrollment is None:
+            raise NotFoundError("Not found.")
+        enrollment.user = learner
+    else:
+        given, enrollment = enrollment, query.get(pk=enrollment.pk)
+        _keep_user(given, enrollment)
+        if Enrollment.course.is_cached(given) and given.course_id == enrollment.course_id:
+            enrollment.course = given.course
     _require_active(enrollment)
     lesson = _lesson_of_course(enrollment, lesson_id)
     try:
@@ -478,12 +546,9 @@ def lesson_progress_record(
     if lesson.lesson_type == "quiz":
         percent = min(percent, Decimal(99))
     now = timezone.now()
-    was_done = LessonProgress.objects.filter(
-        enrollment=enrollment, lesson=lesson, completed_at__isnull=False
-    ).exists()
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             INSERT INTO "progress"."lesson_progress" AS lp
                 (enrollment_id, lesson_id, progress_percent, time_spent_seconds, attempts,
                  started_at, completed_at, last_position, notes, created_at, updated_at)
@@ -497,8 +562,8 @@ def lesson_progress_record(
                 last_position = CASE WHEN %(has_pos)s THEN EXCLUDED.last_position
                                      ELSE lp.last_position END,
                 notes = CASE WHEN %(has_notes)s THEN EXCLUDED.notes ELSE lp.notes END
-            RETURNING id, completed_at
-            """,
+            RETURNING {_PROGRESS_RETURNING}
+            """,  # noqa: S608 (the model's own column names, no input)
             {
                 "e": enrollment.pk,
                 "l": lesson.pk,
@@ -511,12 +576,24 @@ def lesson_progress_record(
                 "has_notes": notes is not None,
             },
         )
-        progress_id, completed_at = cursor.fetchone()
-    if completed_at is not None and not was_done:
+        values = cursor.fetchone()
+    row = LessonProgress.from_db(
+        connection.alias,
+        [f.attname for f in _PROGRESS_FIELDS],
+        [
+            f.from_db_value(value, None, connection) if hasattr(f, "from_db_value") else value
+            for f, value in zip(_PROGRESS_FIELDS, values, strict=True)
+        ],
+    )
+    completed = row.completed_at is not None and not lesson.was_done
+    if completed:
         _lesson_completed(enrollment, lesson.pk)
     enrollment.last_accessed_at = now
     enrollment.study_time_seconds += time_delta_seconds  # kept across runs
-    _refresh(enrollment)
+    if completed or enrollment.total_lessons != enrollment.lesson_total:
+        _refresh(enrollment, lesson_total=enrollment.lesson_total)
+    else:
+        enrollment.save(update_fields=["last_accessed_at", "study_time_seconds", "updated_at"])
     activity_record(
         user=enrollment.user,
         activity_type="lesson_progress",
@@ -526,7 +603,7 @@ def lesson_progress_record(
         data={"percent": str(percent)},
         duration_seconds=time_delta_seconds,
     )
-    return LessonProgress.objects.get(pk=progress_id)
+    return row
 
 
 def _lesson_completed(enrollment: Enrollment, lesson_id) -> None:
@@ -618,9 +695,10 @@ def quiz_attempt_submit(*, enrollment: Enrollment, quiz_id, answers: dict) -> Qu
     return attempt
 
 
-def _refresh(enrollment: Enrollment) -> None:
+def _refresh(enrollment: Enrollment, *, lesson_total: int | None = None) -> None:
     """Recompute the enrollment's aggregates from its rows (the caller holds its lock) and
-    complete it when every lesson is done."""
+    complete it when every lesson is done. `lesson_total`: the course's lesson count when the
+    caller has just read it."""
     done = enrollment.lesson_progress.filter(completed_at__isnull=False).count()
     best_per_quiz = (
         QuizAttempt.objects.filter(enrollment=enrollment, run=enrollment.run)
@@ -628,7 +706,9 @@ def _refresh(enrollment: Enrollment) -> None:
         .annotate(best=Max("percent"))
     )
     average = best_per_quiz.aggregate(avg=Avg("best"))["avg"]
-    enrollment.total_lessons = _lesson_total(enrollment.course_id)
+    enrollment.total_lessons = (
+        _lesson_total(enrollment.course_id) if lesson_total is None else lesson_total
+    )
     enrollment.completed_lessons = min(done, enrollment.total_lessons)
     enrollment.average_quiz_score = (
         Decimal(average).quantize(Decimal("0.01"), ROUND_HALF_UP) if average is not None else None
