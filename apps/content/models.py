@@ -432,6 +432,56 @@ class CoursePrerequisite(UUIDModel):
 # -- modules and lessons ------------------------------------------------------------------
 
 
+# Bumps content.course_structure.version of the course(s) whose modules or lessons a row change
+# touches (old and new course or module: a move changes two). Outlines cache a course's
+# structure under this version (apps.progress.selectors), so any write, through the ORM,
+# admin, a bulk update or SQL, invalidates it. Versions come from a sequence, which never hands
+# out a number twice: a structure cached inside a transaction that then rolled back is never
+# served, because no committed version can take its number.
+STRUCTURE_BUMP_SQL = """
+    FOR changed IN {courses} LOOP
+        INSERT INTO "content"."course_structure" AS s (course_id, version)
+        VALUES (changed, nextval('"content"."course_structure_version"'))
+        ON CONFLICT (course_id) DO UPDATE SET version = EXCLUDED.version;
+    END LOOP;
+    RETURN NULL;
+"""
+MODULE_STRUCTURE_SQL = STRUCTURE_BUMP_SQL.format(
+    courses="SELECT DISTINCT c FROM unnest(ARRAY[OLD.course_id, NEW.course_id]) c "
+    "WHERE c IS NOT NULL"
+)
+LESSON_STRUCTURE_SQL = STRUCTURE_BUMP_SQL.format(
+    courses='SELECT DISTINCT m.course_id FROM "content"."module" m '
+    "WHERE m.id IN (OLD.module_id, NEW.module_id)"
+)
+
+
+class CourseStructure(models.Model):
+    """A course's structure version: written only by the module and lesson triggers above, read
+    with the course so that a cached outline is used only while it is current."""
+
+    course = models.OneToOneField(
+        "Course", on_delete=models.CASCADE, primary_key=True, related_name="structure"
+    )
+    version = models.BigIntegerField()
+
+    class Meta:
+        db_table = 'content"."course_structure'
+
+    def __str__(self) -> str:
+        return f"{self.course_id} v{self.version}"
+
+
+def _structure_trigger(sql: str) -> pgtrigger.Trigger:
+    return pgtrigger.Trigger(
+        name="structure_version",
+        operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+        when=pgtrigger.After,
+        declare=[("changed", "uuid")],
+        func=sql,
+    )
+
+
 @pghistory.track(meta={"db_table": 'audit"."content_module_event'})
 class Module(UUIDModel, TimeStampedModel):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
@@ -454,6 +504,7 @@ class Module(UUIDModel, TimeStampedModel):
                 condition=models.Q(position__gte=1), name="module_position_positive"
             ),
         ]
+        triggers = [*TimeStampedModel.Meta.triggers, _structure_trigger(MODULE_STRUCTURE_SQL)]
 
     def __str__(self) -> str:
         return f"{self.position}. {self.title}"
@@ -596,6 +647,7 @@ class Lesson(UUIDModel, TimeStampedModel):
                 declare=None,
                 func=LESSON_UNLOCK_SQL,
             ),
+            _structure_trigger(LESSON_STRUCTURE_SQL),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,7 @@
 """Reads owned by progress: what a learner has done, course outlines, rosters, gradebooks."""
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,7 +11,7 @@ from django.db import connection
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from apps.content.models import Course, Lesson, Module
+from apps.content.models import Course, CourseStructure, Lesson, Module
 from apps.content.unlock import LearnerProgress, unlock_state
 from apps.progress.models import Enrollment, LessonProgress, QuizAttempt
 
@@ -54,7 +56,7 @@ class OutlineLesson:
     title: str
     position: int
     lesson_type: str
-    unlock_conditions: list
+    unlock_conditions: tuple  # of condition dicts; shared by the structure cache: read only
 
     @property
     def pk(self) -> UUID:
@@ -95,12 +97,34 @@ class Outline:
     resume: OutlineLesson | None
 
 
-def course_outline(*, course: Course, enrollment: Enrollment | None) -> Outline:
-    """The course's modules and lessons with each lesson's state for the learner, and the
-    lesson to resume. Two queries whatever the size of the course (modules with their lessons
-    in one; the learner's progress rows), a third only when a lesson has a quiz-score
-    condition."""
-    structure: list[tuple[OutlineModule, list[OutlineLesson]]] = []
+Structure = list[tuple[OutlineModule, list[OutlineLesson]]]
+_STRUCTURES: OrderedDict[tuple[UUID, int], Structure] = OrderedDict()
+_STRUCTURES_LOCK = threading.Lock()
+_UNREAD = object()
+STRUCTURE_CACHE_SIZE = 64  # courses per process; a 1,000-lesson course takes about 0.5 MB
+
+
+def course_structure(*, course: Course) -> Structure:
+    """The course's modules, each with its lessons, in order: from this process's cache while
+    the course's structure version (content.course_structure, bumped by triggers on every
+    module and lesson write) is the one it was built under, else one query.
+
+    The version is read with the course where the caller annotated `structure_version`
+    (the outline page), else by one small query."""
+    version = getattr(course, "structure_version", _UNREAD)  # None: the course has no row yet
+    if version is _UNREAD:
+        version = (
+            CourseStructure.objects.filter(course_id=course.pk)
+            .values_list("version", flat=True)
+            .first()
+        )
+    key = (course.pk, version or 0)
+    with _STRUCTURES_LOCK:
+        cached = _STRUCTURES.get(key)
+        if cached is not None:
+            _STRUCTURES.move_to_end(key)
+            return cached
+    structure: Structure = []
     for mid, mtitle, mposition, lid, title, position, kind, conditions in (
         Module.objects.filter(course=course)
         .order_by("position", "lessons__position")
@@ -118,7 +142,22 @@ def course_outline(*, course: Course, enrollment: Enrollment | None) -> Outline:
         if not structure or structure[-1][0].id != mid:
             structure.append((OutlineModule(mid, mtitle, mposition), []))
         if lid is not None:
-            structure[-1][1].append(OutlineLesson(lid, title, position, kind, conditions or []))
+            structure[-1][1].append(
+                OutlineLesson(lid, title, position, kind, tuple(conditions or ()))
+            )
+    with _STRUCTURES_LOCK:
+        _STRUCTURES[key] = structure
+        while len(_STRUCTURES) > STRUCTURE_CACHE_SIZE:
+            _STRUCTURES.popitem(last=False)
+    return structure
+
+
+def course_outline(*, course: Course, enrollment: Enrollment | None) -> Outline:
+    """The course's modules and lessons with each lesson's state for the learner, and the
+    lesson to resume. Whatever the size of the course: the learner's progress rows, the
+    structure only when it is not cached (`course_structure`), the best quiz scores only when
+    a lesson has a quiz-score condition."""
+    structure = course_structure(course=course)
     rows: dict = {}
     progress = LearnerProgress()
     if enrollment is not None:

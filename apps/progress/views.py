@@ -10,6 +10,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,7 +29,15 @@ from apps.rbac.selectors import user_has_permission
 def _course(request: HttpRequest, slug: str) -> Course:
     # Published public and unlisted courses are open to everyone: no need for the
     # permission-scope query that course_visible_queryset runs for the other cases.
-    course = Course.objects.select_related("instructor").filter(slug=slug).first()
+    # The structure version comes along (one LEFT JOIN): the outline's cached structure is used
+    # only while it is current (selectors.course_structure).
+    version = F("structure__version")
+    course = (
+        Course.objects.select_related("instructor")
+        .annotate(structure_version=version)
+        .filter(slug=slug)
+        .first()
+    )
     if (
         course is not None
         and course.status == CourseStatus.PUBLISHED
@@ -36,7 +45,10 @@ def _course(request: HttpRequest, slug: str) -> Course:
     ):
         return course
     return get_object_or_404(
-        course_visible_queryset(user=request.user).select_related("instructor"), slug=slug
+        course_visible_queryset(user=request.user)
+        .select_related("instructor")
+        .annotate(structure_version=version),
+        slug=slug,
     )
 
 

@@ -14,8 +14,9 @@ from tests.content.factories import CourseFactory, LessonFactory, ModuleFactory,
 
 pytestmark = pytest.mark.django_db
 
-# session, user, preferences, course, enrollment, modules with lessons, progress rows (the
-# issue's target is at most 8). Tests also see the request transaction's SAVEPOINT and RELEASE
+# session, user, preferences, course (with its structure version), enrollment, progress rows,
+# and the modules with their lessons when this process has not cached them under that version
+# (the issue's target is at most 8). Tests also see the request transaction's SAVEPOINT and RELEASE
 # (it is nested in the test's transaction): those are not counted against the target.
 OUTLINE_QUERIES_MAX = 8
 
@@ -33,9 +34,10 @@ def test_outline_query_count_is_pinned_and_independent_of_size(
 ):
     enrollment = services.enrollment_create(user=learner, course=course)
     client.force_login(learner)
-    client.get(f"/learn/{course.slug}/")  # session and preferences rows exist from now on
+    # Session and preferences rows exist from now on, and this process caches the structure.
+    client.get(f"/learn/{course.slug}/")
     small, real = outline_queries(client, course.slug)
-    assert real == 7 <= OUTLINE_QUERIES_MAX
+    assert real == 6 <= OUTLINE_QUERIES_MAX - 1
     module = ModuleFactory(course=course, position=3)
     for position in range(1, 61):
         lesson = LessonFactory(module=module, position=position)
@@ -43,9 +45,13 @@ def test_outline_query_count_is_pinned_and_independent_of_size(
             services.lesson_progress_record(
                 enrollment=enrollment, lesson_id=lesson.pk, percent=100 if position < 30 else 50
             )
-    with django_assert_num_queries(small):
+    # The structure changed (its version with it): read again once, then cached again.
+    with django_assert_num_queries(small + 1):
         response = client.get(f"/learn/{course.slug}/")
+    with django_assert_num_queries(small):
+        again = client.get(f"/learn/{course.slug}/").content.decode()
     html = response.content.decode()
+    assert again.count('data-testid="lesson-state"') == html.count('data-testid="lesson-state"')
     assert html.count('data-state="done"') == 29
     assert html.count('data-state="in_progress"') == 1
     assert html.count('data-state="available"') == 4 + 30
@@ -97,3 +103,68 @@ def test_private_course_still_opens_for_its_enrolled_learners_only(client, learn
     assert client.get(f"/learn/{course.slug}/").status_code == 200
     client.force_login(UserFactory())
     assert client.get(f"/learn/{course.slug}/").status_code == 404
+
+
+def test_the_cached_structure_follows_every_kind_of_change(client, learner, course):
+    """Module and lesson writes through SQL (no ORM signal) bump the version: the outline
+    never shows a structure that changed."""
+    services.enrollment_create(user=learner, course=course)
+    client.force_login(learner)
+    first, _, third, _ = course.test_lessons
+
+    def page():
+        return client.get(f"/learn/{course.slug}/").content.decode()
+
+    assert "Intro" in page()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'UPDATE "content"."lesson" SET title = %s WHERE id = %s', ["Hello", first.pk]
+        )
+        assert "Hello" in page() and ">Intro<" not in page()
+        cursor.execute('DELETE FROM "content"."lesson" WHERE id = %s', [third.pk])
+        assert "More" not in page()
+        cursor.execute(
+            'UPDATE "content"."module" SET title = %s WHERE id = %s', ["Renamed", first.module_id]
+        )
+        assert "Renamed" in page()
+    other = published(CourseFactory())
+    moved_to = ModuleFactory(course=other, position=1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'UPDATE "content"."lesson" SET module_id = %s WHERE id = %s', [moved_to.pk, first.pk]
+        )
+    assert "Hello" not in page()
+
+
+def test_structure_versions_are_bumped_by_triggers_and_never_reused(course):
+    def version(course_id):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                'SELECT version FROM "content"."course_structure" WHERE course_id = %s',
+                [course_id],
+            )
+            row = cursor.fetchone()
+        return row[0] if row else None
+
+    before = version(course.pk)
+    assert before is not None  # the factory's modules and lessons already bumped it
+    lesson = course.test_lessons[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SAVEPOINT undone")
+        cursor.execute('UPDATE "content"."lesson" SET title = %s WHERE id = %s', ["x", lesson.pk])
+        undone = version(course.pk)
+        cursor.execute("ROLLBACK TO SAVEPOINT undone")
+    assert before < undone and version(course.pk) == before
+    with connection.cursor() as cursor:
+        cursor.execute('UPDATE "content"."lesson" SET title = %s WHERE id = %s', ["y", lesson.pk])
+    # A later change never takes the number of one that was rolled back.
+    assert version(course.pk) > undone
+    other = published(CourseFactory())
+    module = ModuleFactory(course=other, position=1)
+    other_before = version(other.pk)
+    mine = version(course.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'UPDATE "content"."lesson" SET module_id = %s WHERE id = %s', [module.pk, lesson.pk]
+        )
+    assert version(course.pk) > mine and version(other.pk) > other_before
