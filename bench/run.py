@@ -31,6 +31,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -239,9 +240,13 @@ def scenarios(fx: dict) -> dict:
     }
 
 
-def capture_sql(request) -> tuple[list, int, int]:
-    """Run one request in-process; return its (sql, params) list, status and size."""
+def capture_sql(request, *, as_sent: bool = False) -> tuple[list, int, int]:
+    """Run one request in-process; return its (sql, params) list, status and size.
+
+    as_sent: the statements as the driver receives them, after every execute wrapper (the
+    audit context pghistory prepends to writes included), not as the application issued them."""
     from django.db import connection
+    from django.db.backends.utils import CursorWrapper
     from django.test import Client
 
     method, path, body, cookie = request
@@ -268,10 +273,24 @@ def capture_sql(request) -> tuple[list, int, int]:
             return original_send(conn, context)
 
         rls._send = send
+    original = CursorWrapper._execute, CursorWrapper._executemany
+    if as_sent:
+
+        def execute(self, sql, params, *rest):
+            statements.append((sql, params, False))
+            return original[0](self, sql, params, *rest)
+
+        def executemany(self, sql, param_list, *rest):
+            param_list = list(param_list)
+            statements.append((sql, param_list, True))
+            return original[1](self, sql, param_list, *rest)
+
+        CursorWrapper._execute, CursorWrapper._executemany = execute, executemany
     try:
-        with connection.execute_wrapper(capture):
+        with connection.execute_wrapper(capture) if not as_sent else contextlib.nullcontext():
             response, content = _request(client, method, path, body)
     finally:
+        CursorWrapper._execute, CursorWrapper._executemany = original
         if rls is not None:
             rls._send = original_send
     return statements, response.status_code, len(content)
@@ -280,13 +299,16 @@ def capture_sql(request) -> tuple[list, int, int]:
 def write_capture(folder: Path, scenario: str, make_request, size: int) -> int:
     """Capture BARE_SQL_SAMPLES requests of the scenario in-process (as the load generator
     makes them) into <folder>/<scenario>.json for the bare SQL view: each request's statements
-    with their parameters bound as the driver binds them (Django's psycopg cursors bind on the
-    client side). Returns the number of statements of the first."""
+    as the driver received them (audit context included) with their parameters bound as the
+    driver binds them (Django's psycopg cursors bind on the client side). Returns the number of
+    statements of the first."""
     from django.db import connection
 
     requests = []
     for n in range(BARE_SQL_SAMPLES):
-        statements, _status, _size = capture_sql(make_request(random.Random(1000 + n)))
+        statements, _status, _size = capture_sql(
+            make_request(random.Random(1000 + n)), as_sent=True
+        )
         requests.append(
             [
                 connection.ops.compose_sql(sql, one)
@@ -726,6 +748,7 @@ def main() -> None:
             write_results(report, scale)
             print(f"bulk_enrollment: {report['bulk_enrollment']}")
     finally:
+        shutil.rmtree(capture_dir, ignore_errors=True)
         server.terminate()
         try:
             server.wait(timeout=30)
