@@ -244,7 +244,7 @@ def test_the_invoice_step_failing_rolls_back_payment_and_enrollment(
     def invoice_refused(*, order):
         raise ConflictError("Invoicing is down.", code="invoicing_down")
 
-    monkeypatch.setattr(services, "invoice_issue", invoice_refused)
+    monkeypatch.setattr(services.orders, "invoice_issue", invoice_refused)
     response = deliver(api_client, completed(order))
     assert response.status_code == 409
     assert money_state() == before
