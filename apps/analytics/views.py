@@ -89,12 +89,23 @@ def _at_risk_days(request: HttpRequest) -> int:
     return min(max(days, 1), 365)
 
 
+def _page(request: HttpRequest, name: str) -> int:
+    try:
+        return max(int(request.GET.get(name, 1)), 1)
+    except ValueError:
+        return 1
+
+
 @login_required
 @require_GET
 @use_replica()
 def course(request: HttpRequest, slug: str) -> HttpResponse:
     course = _taught_course(request, slug)
-    data = selectors.course_dashboard(course=course, at_risk_days=_at_risk_days(request))
+    data = selectors.course_dashboard(
+        course=course,
+        at_risk_days=_at_risk_days(request),
+        at_risk_page=_page(request, "at_risk_page"),
+    )
     trend = charts.line_chart(
         title="Enrollments and completions, cumulative",
         slug="course-trend",

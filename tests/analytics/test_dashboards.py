@@ -54,8 +54,9 @@ def test_the_teacher_sees_trend_funnel_hardest_questions_and_learners_at_risk(wo
     assert (data.funnel[0].label, data.funnel[0].learners) == ("Enrolled", 3)
     assert [s.learners for s in data.funnel[1:]] == [1, 1]  # half finished no whole module
     assert data.hardest[0].question_id == "q1"
-    assert [e.user_id for e in data.at_risk] == [world["idle"].pk]
-    assert selectors.learners_at_risk(course=course, days=30) == []
+    assert [e.user_id for e in data.at_risk.learners] == [world["idle"].pk]
+    assert data.at_risk.total == 1
+    assert selectors.learners_at_risk(course=course, days=30).learners == []
 
     client.force_login(world["teacher"])
     page = client.get(reverse("analytics:course", args=[course.slug])).content.decode()

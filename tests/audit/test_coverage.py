@@ -40,6 +40,7 @@ UNTRACKED = {
     "analytics.UserActivityDaily": "read model of a materialized view (analytics writes nothing)",
     "analytics.EnrollmentTrend": "read model of a materialized view",
     "analytics.CoursePerformance": "read model of a materialized view",
+    "analytics.ModuleCompletion": "read model of a materialized view",
     "analytics.LessonStatistics": "read model of a materialized view",
     "analytics.QuizItemStatistics": "read model of a materialized view",
     "analytics.RevenueSummary": "read model of a materialized view",
