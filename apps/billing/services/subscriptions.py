@@ -180,6 +180,7 @@ def _order_from_lines(
         event_type="order.created",
         data={
             "user": str(subscription.user_id),
+            "courses": [],  # the shape of a course order's event, for webhook consumers
             "subscription": str(subscription.pk),
             "lines": [line.kind for line in lines],
             "total_minor": order.total_minor,
