@@ -1,4 +1,5 @@
-"""Rate limits for pages (login, sign-up, password reset), counted in the Redis cache.
+"""Rate limits for pages (login, sign-up, password reset) and the OAuth token endpoint, counted
+in the Redis cache.
 
 django-ratelimit counts; settings.PAGE_RATE_LIMITS holds the rates ("30/m"), so operators and
 tests change them without code. Over the limit the page answers 429 with Retry-After and a
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django_ratelimit.decorators import ratelimit
 
@@ -32,9 +33,27 @@ def too_many_requests(request: HttpRequest, *, rate: str) -> HttpResponse:
     return response
 
 
-def page_rate_limit(name: str, *, key: str = "ip", methods=("POST",)) -> Callable:
+def too_many_token_requests(request: HttpRequest, *, rate: str) -> HttpResponse:
+    """The OAuth token endpoint's 429: a JSON error as its other errors are (RFC 6749 5.2)."""
+    retry_after = rate_period_seconds(rate)
+    response = JsonResponse(
+        {
+            "error": "rate_limited",
+            "error_description": f"Too many token requests; retry after {retry_after} s.",
+        },
+        status=429,
+    )
+    response["Retry-After"] = str(retry_after)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def page_rate_limit(
+    name: str, *, key: str = "ip", methods=("POST",), respond=too_many_requests
+) -> Callable:
     """Limit a page view to settings.PAGE_RATE_LIMITS[name] requests per `key` (a
-    django-ratelimit key: "ip", "post:email", ...); only `methods` count."""
+    django-ratelimit key: "ip", "post:email", ...); only `methods` count. Over the limit,
+    `respond(request, rate=...)` answers (the friendly 429 page by default)."""
 
     def rate(group, request):
         return settings.PAGE_RATE_LIMITS[name]
@@ -43,7 +62,7 @@ def page_rate_limit(name: str, *, key: str = "ip", methods=("POST",)) -> Callabl
         @wraps(view)
         def guarded(request, *args, **kwargs):
             if getattr(request, "limited", False):
-                return too_many_requests(request, rate=settings.PAGE_RATE_LIMITS[name])
+                return respond(request, rate=settings.PAGE_RATE_LIMITS[name])
             return view(request, *args, **kwargs)
 
         return ratelimit(

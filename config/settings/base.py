@@ -454,6 +454,8 @@ PAGE_RATE_LIMITS = {
     "signup": env("RATELIMIT_SIGNUP", default="20/h"),
     "password_reset": env("RATELIMIT_PASSWORD_RESET", default="10/h"),
     "password_reset_email": env("RATELIMIT_PASSWORD_RESET_EMAIL", default="3/h"),
+    # OAuth token requests: each checks a client secret with the password hasher (CPU).
+    "oauth_token": env("RATELIMIT_OAUTH_TOKEN", default="120/m"),
 }
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_FAIL_OPEN = True

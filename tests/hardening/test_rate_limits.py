@@ -23,6 +23,7 @@ def _limits(**rates):
         "signup": "100000/m",
         "password_reset": "100000/m",
         "password_reset_email": "100000/m",
+        "oauth_token": "100000/m",
     }
     base.update({name: f"{count}/{tag}h" for name, count in rates.items()})
     return override_settings(PAGE_RATE_LIMITS=base)
@@ -114,3 +115,25 @@ def test_api_over_the_throttle_answers_429_with_retry_after_and_the_error_body(
     error = throttled.json()["error"]
     assert error["code"] == "throttled"
     assert error["retry_after"] == retry_after
+
+
+def test_oauth_token_requests_from_one_address_over_the_limit_get_a_json_429():
+    """Each token request checks a client secret with the password hasher: one address cannot
+    make the server hash without end (nor try secrets or codes without end)."""
+    with _limits(oauth_token=2):
+        client = _client("203.0.113.9")
+        for _ in range(2):
+            response = client.post(
+                "/oauth/token/", {"grant_type": "client_credentials", "client_id": "nobody"}
+            )
+            assert response.status_code == 401  # an unknown client: DOT's own answer
+        response = client.post(
+            "/oauth/token/", {"grant_type": "client_credentials", "client_id": "nobody"}
+        )
+        assert response.status_code == 429
+        assert int(response["Retry-After"]) > 0
+        assert response.json()["error"] == "rate_limited"
+        other = _client("203.0.113.10").post(
+            "/oauth/token/", {"grant_type": "client_credentials", "client_id": "nobody"}
+        )
+        assert other.status_code == 401
