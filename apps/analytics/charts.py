@@ -4,6 +4,11 @@ with a data table for screen readers and for anyone who wants the numbers."""
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.utils.formats import localize
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
 WIDTH = 640
 ROW = 26  # height of one bar in a horizontal bar chart
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 44, 12, 12, 28
@@ -46,6 +51,27 @@ class Chart:
     plot_right: int = WIDTH - PAD_RIGHT
     plot_bottom: int = 0
     empty: bool = False
+
+    @property
+    def table_body(self) -> str:
+        """The data table's rows as HTML, the first cell a row header, values localized and
+        escaped as `{{ value }}` would. Built here, not in a template loop: a course's trend
+        has a row per day (a year: ~1,100 cells), and the template loop, or localize() on every
+        integer, took ~10 ms of a ~30 ms dashboard."""
+        return mark_safe(  # noqa: S308 (every cell is escaped by _cell)
+            "".join(
+                f'<tr><th scope="row">{_cell(row[0])}</th>'
+                + "".join(f"<td>{_cell(value)}</td>" for value in row[1:])
+                + "</tr>"
+                for row in self.rows
+            )
+        )
+
+
+def _cell(value) -> str:
+    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:
+        return str(value)  # what localize() gives, without its per-call format look-ups
+    return escape(value if isinstance(value, str) else localize(value))
 
 
 def _nice_max(value: float) -> float:

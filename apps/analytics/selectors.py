@@ -163,7 +163,7 @@ class AtRisk:
 class CourseDashboard:
     course: Course
     performance: CoursePerformance | None
-    trend: list[EnrollmentTrend]
+    trend: list  # (day, cumulative_enrollments, cumulative_completions) named rows
     funnel: list[FunnelStep]
     hardest: list[QuizItemStatistics]
     at_risk: AtRisk
@@ -196,9 +196,12 @@ def learners_at_risk(
     )
     learners = list(
         # The total rides along as a window over the same rows: one scan of the course's
-        # enrollments, no separate COUNT. The users are loaded for the page only: joined, the
-        # join would run for every idle learner before the page is cut.
-        rows.annotate(total=Window(Count("id")))
+        # enrollments, no separate COUNT. The window keeps every idle learner's row until the
+        # page is cut, so only the columns the page shows (wider rows spilled to disk at 15k
+        # learners). The users are loaded for the page only: joined, the join would run for
+        # every idle learner first.
+        rows.only("id", "user_id", "progress_percent", "last_accessed_at", "created_at")
+        .annotate(total=Window(Count("id")))
         .order_by("idle_since", "id")
         .prefetch_related("user")[(page - 1) * per_page : page * per_page]
     )
@@ -216,7 +219,12 @@ def course_dashboard(
     return CourseDashboard(
         course=course,
         performance=performance,
-        trend=list(EnrollmentTrend.objects.filter(course_id=course.pk).order_by("day")),
+        # A row per day since the course's first enrollment (a year: ~360): tuples, not models.
+        trend=list(
+            EnrollmentTrend.objects.filter(course_id=course.pk)
+            .order_by("day")
+            .values_list("day", "cumulative_enrollments", "cumulative_completions", named=True)
+        ),
         funnel=module_funnel(course=course, performance=performance),
         hardest=list(
             QuizItemStatistics.objects.filter(course_id=course.pk).order_by(

@@ -4,12 +4,14 @@ a time with their total, and the page runs a fixed number of queries however man
 course has."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
+from django.template import Context, Template
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.analytics import selectors
+from apps.analytics import charts, selectors
 from apps.analytics.models import VIEWS, ModuleCompletion
 from apps.progress.models import Enrollment, LessonProgress
 from apps.progress.services import enrollment_create, enrollment_drop, lesson_progress_record
@@ -186,3 +188,28 @@ def test_a_view_is_read_while_its_concurrent_refresh_is_open(view):
     finally:
         refresher.close()
         reader.close()
+
+
+def test_a_chart_table_is_what_the_template_loop_rendered():
+    """charts.Chart.table_body replaces a template loop (10 ms for a year of days): same HTML,
+    text escaped, numbers localized."""
+    days = [dt.date(2026, 1, 1) + dt.timedelta(days=n) for n in range(3)]
+    line = charts.line_chart(
+        title="t", slug="l", labels=days, series={"A": [1, 2, 1234], "B": [0, 1, 2]}
+    )
+    bars = charts.bar_chart(
+        title="t",
+        slug="b",
+        labels=["<b>2 + 2?</b> & more", "q2"],
+        values=[Decimal("33.33"), 5],
+        unit=" %",
+    )
+    loop = Template(
+        "{% for row in chart.rows %}<tr>{% for cell in row %}{% if forloop.first %}"
+        '<th scope="row">{{ cell }}</th>{% else %}<td>{{ cell }}</td>{% endif %}{% endfor %}'
+        "</tr>{% endfor %}"
+    )
+    for chart in (line, bars):
+        assert chart.table_body == loop.render(Context({"chart": chart}))
+    assert "&lt;b&gt;2 + 2?&lt;/b&gt; &amp; more" in bars.table_body
+    assert '<tr><th scope="row">2026-01-03</th><td>1234</td><td>2</td></tr>' in line.table_body
