@@ -437,6 +437,7 @@ def _lesson_of_course(enrollment: Enrollment, lesson_id) -> Lesson:
     had already completed it, in the same statement."""
     lesson = (
         Lesson.objects.filter(pk=lesson_id, module__course_id=enrollment.course_id)
+        .order_by()  # one row: no join to the course for the default ordering's sort
         .only("id", "lesson_type", "unlock_conditions")
         .annotate(
             was_done=Exists(
