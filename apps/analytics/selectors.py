@@ -5,10 +5,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q, QuerySet, Sum, Window
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.analytics.models import (
     CoursePerformance,
     EnrollmentTrend,
@@ -181,6 +182,11 @@ def module_funnel(*, course: Course, performance: CoursePerformance | None) -> l
     ]
 
 
+# What the at-risk table shows of a learner (get_full_name): not the encrypted columns (phone,
+# date of birth), which loading would decrypt. Deleted users included, as a join would.
+NAME_FIELDS = ("id", "first_name", "last_name", "email")
+
+
 def learners_at_risk(
     *, course: Course, days: int, page: int = 1, per_page: int = AT_RISK_PAGE
 ) -> AtRisk:
@@ -203,7 +209,9 @@ def learners_at_risk(
         rows.only("id", "user_id", "progress_percent", "last_accessed_at", "created_at")
         .annotate(total=Window(Count("id")))
         .order_by("idle_since", "id")
-        .prefetch_related("user")[(page - 1) * per_page : page * per_page]
+        .prefetch_related(Prefetch("user", queryset=User.all_objects.only(*NAME_FIELDS)))[
+            (page - 1) * per_page : page * per_page
+        ]
     )
     total = learners[0].total if learners else (rows.count() if page > 1 else 0)
     return AtRisk(learners=learners, total=total, page=page, per_page=per_page)

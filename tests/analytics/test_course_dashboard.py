@@ -115,6 +115,8 @@ def test_learners_at_risk_come_longest_idle_first_a_page_at_a_time(course):
     assert [e.pk for e in first.learners] == [never.pk, old.pk]  # idle 30 days, then 20
     assert (first.total, first.pages, first.first, first.last) == (3, 2, 1, 2)
     assert first.learners[0].user.first_name == "Never"
+    # Names only: the encrypted columns are neither loaded nor decrypted for the list.
+    assert {"phone", "date_of_birth"} <= first.learners[0].user.get_deferred_fields()
     second = selectors.learners_at_risk(course=course, days=7, page=2, per_page=2)
     assert [e.pk for e in second.learners] == [recent.pk]
     assert (second.total, second.first, second.last) == (3, 3, 3)
