@@ -11,6 +11,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pgtrigger
 from django.apps import apps
@@ -55,45 +56,62 @@ class RotationReport:
         return sum(self.rotated.values())
 
 
-def encrypted_columns() -> list[EncryptedColumn]:
-    """Every encrypted field of every concrete, managed model (proxies and views excluded)."""
+def _managed_fields(field_type: type[models.Field]) -> list[tuple[type[models.Model], Any]]:
+    """(model, field) for every `field_type` field of every concrete, managed model (proxies
+    and views excluded)."""
     found = []
     for model in apps.get_models():
         meta = model._meta
         if meta.proxy or not meta.managed:
             continue
-        for model_field in meta.concrete_fields:
-            if isinstance(model_field, EncryptedTextField):
-                found.append(EncryptedColumn(model=model, field=model_field))
+        found += [(model, f) for f in meta.concrete_fields if isinstance(f, field_type)]
     return found
 
 
-def encryption_key_usage() -> dict[str, dict[str, int]]:
-    """Per encrypted column, how many values each key id sealed (a key is removable at 0)."""
+def _key_usage(columns, *, key_part: int) -> dict[str, dict[str, int]]:
+    """Per column, how many stored values each key id (`key_part` of the ':'-separated value)
+    made (a key is removable at 0)."""
     usage: dict[str, dict[str, int]] = {}
     with connection.cursor() as cursor:
-        for col in encrypted_columns():
+        for col in columns:
             cursor.execute(
-                f"SELECT split_part({col.column}, ':', 2), count(*) FROM {col.table} "
+                f"SELECT split_part({col.column}, ':', {key_part}), count(*) FROM {col.table} "
                 f"WHERE {col.column} IS NOT NULL AND {col.column} <> '' GROUP BY 1 ORDER BY 1"
             )
             usage[col.label] = dict(cursor.fetchall())
     return usage
 
 
-def _stale_batch(col: EncryptedColumn, *, current: str, after, size: int) -> list[tuple]:
-    where = f"{col.column} <> '' AND split_part({col.column}, ':', 2) <> %s"
+def _stale_rows(col, *, key_part: int, select: str, current: str, after, size: int) -> list:
+    """The next `size` rows (by primary key, after `after`) whose value was not made with the
+    `current` key: `select` columns, the primary key first."""
+    where = f"{col.column} <> '' AND split_part({col.column}, ':', {key_part}) <> %s"
     params: list = [current]
     if after is not None:
         where += f" AND {col.pk} > %s"
         params.append(after)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {col.pk}, {col.column} FROM {col.table} WHERE {where} "
-            f"ORDER BY {col.pk} LIMIT %s",
+            f"SELECT {select} FROM {col.table} WHERE {where} ORDER BY {col.pk} LIMIT %s",
             [*params, size],
         )
         return cursor.fetchall()
+
+
+def encrypted_columns() -> list[EncryptedColumn]:
+    """Every encrypted field of every concrete, managed model (proxies and views excluded)."""
+    return [EncryptedColumn(model=m, field=f) for m, f in _managed_fields(EncryptedTextField)]
+
+
+def encryption_key_usage() -> dict[str, dict[str, int]]:
+    """Per encrypted column, how many values each key id sealed (a key is removable at 0)."""
+    return _key_usage(encrypted_columns(), key_part=2)
+
+
+def _stale_batch(col: EncryptedColumn, *, current: str, after, size: int) -> list[tuple]:
+    return _stale_rows(
+        col, key_part=2, select=f"{col.pk}, {col.column}", current=current, after=after, size=size
+    )
 
 
 def _quiet_triggers(model: type[models.Model]) -> list[str]:
@@ -205,43 +223,23 @@ class BlindIndexColumn:
 
 def blind_index_columns() -> list[BlindIndexColumn]:
     """Every blind index of every concrete, managed model."""
-    found = []
-    for model in apps.get_models():
-        meta = model._meta
-        if meta.proxy or not meta.managed:
-            continue
-        for model_field in meta.concrete_fields:
-            if isinstance(model_field, BlindIndexField):
-                found.append(BlindIndexColumn(model=model, field=model_field))
-    return found
+    return [BlindIndexColumn(model=m, field=f) for m, f in _managed_fields(BlindIndexField)]
 
 
 def blind_index_key_usage() -> dict[str, dict[str, int]]:
     """Per blind index, how many rows each blind-index key id computed (removable at 0)."""
-    usage: dict[str, dict[str, int]] = {}
-    with connection.cursor() as cursor:
-        for col in blind_index_columns():
-            cursor.execute(
-                f"SELECT split_part({col.column}, ':', 1), count(*) FROM {col.table} "
-                f"WHERE {col.column} <> '' GROUP BY 1 ORDER BY 1"
-            )
-            usage[col.label] = dict(cursor.fetchall())
-    return usage
+    return _key_usage(blind_index_columns(), key_part=1)
 
 
 def _stale_index_batch(col: BlindIndexColumn, *, current: str, after, size: int) -> list[tuple]:
-    where = f"{col.column} <> '' AND split_part({col.column}, ':', 1) <> %s"
-    params: list = [current]
-    if after is not None:
-        where += f" AND {col.pk} > %s"
-        params.append(after)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {col.pk}, {col.source_column}, {col.column} FROM {col.table} "
-            f"WHERE {where} ORDER BY {col.pk} LIMIT %s",
-            [*params, size],
-        )
-        return cursor.fetchall()
+    return _stale_rows(
+        col,
+        key_part=1,
+        select=f"{col.pk}, {col.source_column}, {col.column}",
+        current=current,
+        after=after,
+        size=size,
+    )
 
 
 def _reindex_batch(col: BlindIndexColumn, rows: list[tuple]) -> tuple[int, int]:
