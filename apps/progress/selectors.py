@@ -5,6 +5,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape  # django.utils.html.escape without its lazy wrapper
 from uuid import UUID
 
 from django.db import connection
@@ -50,13 +51,17 @@ def my_enrollments(*, user) -> QuerySet[Enrollment]:
 @dataclass(frozen=True, slots=True)
 class OutlineLesson:
     """The lesson fields an outline shows. Plain objects, not model instances: building a
-    1,000-lesson outline from tuples takes a few milliseconds (docs/performance.md)."""
+    1,000-lesson outline from tuples takes a few milliseconds (docs/performance.md).
+    `id_text` and `title_html` (the id as text, the title HTML-escaped) are worked out once per
+    cached structure, not per request."""
 
     id: UUID
     title: str
     position: int
     lesson_type: str
     unlock_conditions: tuple  # of condition dicts; shared by the structure cache: read only
+    id_text: str = ""
+    title_html: str = ""
 
     @property
     def pk(self) -> UUID:
@@ -74,13 +79,14 @@ class OutlineModule:
         return self.id
 
 
-@dataclass
+@dataclass(slots=True)
 class LessonState:
     lesson: OutlineLesson
     state: str  # locked, available, in_progress, done
-    percent: float
+    # None when the outline was built without detail (the outline page shows states only)
+    percent: float | None
     unmet: tuple[str, ...]
-    last_position: dict
+    last_position: dict | None
 
 
 @dataclass
@@ -97,7 +103,19 @@ class Outline:
     resume: OutlineLesson | None
 
 
-Structure = list[tuple[OutlineModule, list[OutlineLesson]]]
+@dataclass(frozen=True)
+class Structure:
+    """A course's modules, each with its lessons, in order; what every learner's outline of the
+    course shares (read only: cached per process, see `course_structure`)."""
+
+    modules: list[tuple[OutlineModule, list[OutlineLesson]]]
+    titles: dict[UUID, str]  # lesson id -> title, for unlock messages
+    needs_scores: bool  # a lesson has a quiz-score condition
+
+    def __iter__(self):
+        return iter(self.modules)
+
+
 _STRUCTURES: OrderedDict[tuple[UUID, int], Structure] = OrderedDict()
 _STRUCTURES_LOCK = threading.Lock()
 _UNREAD = object()
@@ -124,7 +142,7 @@ def course_structure(*, course: Course) -> Structure:
         if cached is not None:
             _STRUCTURES.move_to_end(key)
             return cached
-    structure: Structure = []
+    modules: list[tuple[OutlineModule, list[OutlineLesson]]] = []
     for mid, mtitle, mposition, lid, title, position, kind, conditions in (
         Module.objects.filter(course=course)
         .order_by("position", "lessons__position")
@@ -139,12 +157,22 @@ def course_structure(*, course: Course) -> Structure:
             "lessons__unlock_conditions",
         )
     ):
-        if not structure or structure[-1][0].id != mid:
-            structure.append((OutlineModule(mid, mtitle, mposition), []))
+        if not modules or modules[-1][0].id != mid:
+            modules.append((OutlineModule(mid, mtitle, mposition), []))
         if lid is not None:
-            structure[-1][1].append(
-                OutlineLesson(lid, title, position, kind, tuple(conditions or ()))
+            modules[-1][1].append(
+                OutlineLesson(
+                    lid, title, position, kind, tuple(conditions or ()), str(lid), escape(title)
+                )
             )
+    lessons = [lesson for _, lessons in modules for lesson in lessons]
+    structure = Structure(
+        modules=modules,
+        titles={lesson.id: lesson.title for lesson in lessons},
+        needs_scores=any(
+            c.get("type") == "min_score" for lesson in lessons for c in lesson.unlock_conditions
+        ),
+    )
     with _STRUCTURES_LOCK:
         _STRUCTURES[key] = structure
         while len(_STRUCTURES) > STRUCTURE_CACHE_SIZE:
@@ -152,72 +180,97 @@ def course_structure(*, course: Course) -> Structure:
     return structure
 
 
-def course_outline(*, course: Course, enrollment: Enrollment | None) -> Outline:
+# The outline page's progress: which lessons are done, and when each started one was last
+# touched (microseconds since the epoch, for the lesson to resume), in one row of three arrays:
+# a 1,000-lesson course's rows as tuples of timestamps, decimals and JSON took most of the
+# page's time (docs/performance.md).
+_PROGRESS_STATES_SQL = """
+SELECT coalesce(array_agg(lesson_id) FILTER (WHERE completed_at IS NOT NULL), '{}'),
+       coalesce(array_agg(lesson_id) FILTER (WHERE completed_at IS NULL), '{}'),
+       coalesce(array_agg((extract(epoch FROM updated_at) * 1000000)::int8)
+                FILTER (WHERE completed_at IS NULL), '{}')
+FROM "progress"."lesson_progress" WHERE enrollment_id = %s
+"""
+
+
+def course_outline(
+    *, course: Course, enrollment: Enrollment | None, detail: bool = True
+) -> Outline:
     """The course's modules and lessons with each lesson's state for the learner, and the
     lesson to resume. Whatever the size of the course: the learner's progress rows, the
     structure only when it is not cached (`course_structure`), the best quiz scores only when
-    a lesson has a quiz-score condition."""
+    a lesson has a quiz-score condition.
+
+    detail=False (the outline page): states only, each lesson's `percent` and `last_position`
+    left None, the progress read as one row of arrays."""
     structure = course_structure(course=course)
-    rows: dict = {}
+    done: frozenset = frozenset()
+    touched: dict = {}  # started, not done: lesson id -> when last touched (comparable)
+    rows: dict = {}  # detail: lesson id -> (progress_percent, last_position)
     progress = LearnerProgress()
     if enrollment is not None:
-        # (progress_percent, completed_at, last_position, updated_at) per lesson
-        rows = {
-            row[0]: row[1:]
-            for row in LessonProgress.objects.filter(enrollment=enrollment).values_list(
+        if detail:
+            done_ids = []
+            for (
+                lesson_id,
+                percent,
+                completed_at,
+                position,
+                updated_at,
+            ) in LessonProgress.objects.filter(enrollment=enrollment).values_list(
                 "lesson_id", "progress_percent", "completed_at", "last_position", "updated_at"
-            )
-        }
-        needs_scores = any(
-            c.get("type") == "min_score"
-            for _, lessons in structure
-            for lesson in lessons
-            for c in lesson.unlock_conditions
-        )
+            ):
+                rows[lesson_id] = (float(percent), position)
+                if completed_at is None:
+                    touched[lesson_id] = updated_at
+                else:
+                    done_ids.append(lesson_id)
+            done = frozenset(done_ids)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(_PROGRESS_STATES_SQL, [enrollment.pk])
+                done_ids, started_ids, started_at = cursor.fetchone()
+            done = frozenset(done_ids)
+            touched = dict(zip(started_ids, started_at, strict=True))
         progress = LearnerProgress(
-            completed_lesson_ids=frozenset(k for k, r in rows.items() if r[1]),
+            completed_lesson_ids=done,
             best_quiz_scores=learner_progress(enrollment=enrollment).best_quiz_scores
-            if needs_scores
+            if structure.needs_scores
             else {},
         )
-    titles: dict[UUID, str] = {
-        lesson.id: lesson.title for _, lessons in structure for lesson in lessons
-    }
+    titles = structure.titles
     now = timezone.now()
     outline = []
     resume = None
     latest = None
     first_open = None
-    for module, lessons in structure:
+    for module, lessons in structure.modules:
         states = []
         for lesson in lessons:
-            row = rows.get(lesson.id)
             unmet: tuple[str, ...] = ()
             if lesson.unlock_conditions:
                 unmet = unlock_state(
                     lesson.unlock_conditions, progress=progress, titles=titles, now=now
                 ).unmet
-            if row is not None and row[1]:
+            if lesson.id in done:
                 state = "done"
             elif unmet:
                 state = "locked"
-            elif row is not None:
+            elif lesson.id in touched:
                 state = "in_progress"
+                if latest is None or touched[lesson.id] > latest:
+                    latest, resume = touched[lesson.id], lesson
             else:
                 state = "available"
-            if state == "in_progress" and (latest is None or row[3] > latest):
-                latest, resume = row[3], lesson
-            if first_open is None and state in ("available", "in_progress"):
+            if first_open is None and (state == "available" or state == "in_progress"):
                 first_open = lesson
-            states.append(
-                LessonState(
-                    lesson,
-                    state,
-                    float(row[0]) if row else 0.0,
-                    unmet,
-                    row[2] if row else {},
+            if detail:
+                row = rows.get(lesson.id)
+                states.append(
+                    LessonState(lesson, state, row[0] if row else 0.0, unmet, row[1] if row else {})
                 )
-            )
+            else:
+                states.append(LessonState(lesson, state, None, unmet, None))
         outline.append(ModuleOutline(module, states))
     return Outline(course, enrollment, outline, resume or first_open)
 

@@ -168,3 +168,44 @@ def test_structure_versions_are_bumped_by_triggers_and_never_reused(course):
             'UPDATE "content"."lesson" SET module_id = %s WHERE id = %s', [module.pk, lesson.pk]
         )
     assert version(course.pk) > mine and version(other.pk) > other_before
+
+
+def _states(outline):
+    return [(s.lesson.pk, s.state, s.unmet) for m in outline.modules for s in m.lessons]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_page_outline_agrees_with_the_detailed_one(learner, course):
+    """The outline page reads progress as one row of arrays (detail=False): same states, same
+    lesson to resume (the started lesson touched last; a started lesson locked again is not
+    resumed) as the detailed outline the API and the lesson player use. Committed
+    transactions: `updated_at` is the writing transaction's time."""
+    from apps.progress import selectors
+
+    intro, basics, more, quiz = course.test_lessons
+    enrollment = services.enrollment_create(user=learner, course=course)
+    for lesson in (quiz, basics, more):  # one transaction each: More is touched last
+        services.lesson_progress_record(enrollment=enrollment, lesson_id=lesson.pk, percent=30)
+    # A condition added after the learner started "More" locks it again.
+    more.unlock_conditions = [{"type": "after_lesson", "lesson": str(intro.pk)}]
+    more.save()
+
+    def both():
+        page = selectors.course_outline(course=course, enrollment=enrollment, detail=False)
+        full = selectors.course_outline(course=course, enrollment=enrollment)
+        assert _states(page) == _states(full)
+        assert page.resume == full.resume
+        assert all(s.percent is None for m in page.modules for s in m.lessons)
+        return full
+
+    full = both()
+    # "More" was touched last but is locked (Intro not done): Basics, touched after Quiz.
+    assert [s for _, s, _ in _states(full)] == ["available", "in_progress", "locked", "in_progress"]
+    assert full.resume.pk == basics.pk
+    services.lesson_progress_record(enrollment=enrollment, lesson_id=intro.pk, percent=100)
+    full = both()
+    # Intro done: More unlocks and, touched after Basics, is the lesson to resume.
+    assert [s for _, s, _ in _states(full)] == ["done", "in_progress", "in_progress", "in_progress"]
+    assert full.resume.pk == more.pk
+    services.lesson_progress_record(enrollment=enrollment, lesson_id=quiz.pk, percent=60)
+    assert both().resume.pk == quiz.pk
