@@ -290,6 +290,36 @@ class GradebookRow:
     cells: list  # per column: lesson percent (float) or best quiz percent (float) or None
 
 
+_GRID_PROGRESS_SQL = """
+SELECT enrollment_id, lesson_id, progress_percent::float8
+FROM "progress"."lesson_progress" WHERE enrollment_id = ANY(%s)
+"""
+_GRID_BEST_SQL = """
+SELECT a.enrollment_id, q.lesson_id, max(a.percent)::float8
+FROM "progress"."quiz_attempt" a JOIN "content"."interactive_content" q ON q.id = a.quiz_id
+WHERE a.enrollment_id = ANY(%s) GROUP BY 1, 2
+"""
+
+
+def _gradebook_grid(enrollment_ids: list, lesson_ids: list) -> tuple[list[list], list[list]]:
+    """(progress, best quiz score): one list per enrollment, one value or None per lesson, in
+    the given orders. Two statements whatever the sizes; values as float8 tuples and cells
+    filled by position (no model instances, no Decimal, no dict per cell)."""
+    width = len(lesson_ids)
+    rows = {pk: i for i, pk in enumerate(enrollment_ids)}
+    columns = {pk: j for j, pk in enumerate(lesson_ids)}
+    progress = [[None] * width for _ in enrollment_ids]
+    best = [[None] * width for _ in enrollment_ids]
+    with connection.cursor() as cursor:
+        for sql, grid in ((_GRID_PROGRESS_SQL, progress), (_GRID_BEST_SQL, best)):
+            cursor.execute(sql, [list(enrollment_ids)])
+            for enrollment_id, lesson_id, value in cursor.fetchall():
+                j = columns.get(lesson_id)  # None: a lesson of another course (moved)
+                if j is not None:
+                    grid[rows[enrollment_id]][j] = value
+    return progress, best
+
+
 def gradebook(*, course: Course, enrollments: list[Enrollment]) -> tuple[list, list[GradebookRow]]:
     """Columns (lessons, in course order) and one row per given enrollment: each lesson's
     progress, and for quiz lessons the best score. Three queries whatever the sizes."""
@@ -298,27 +328,14 @@ def gradebook(*, course: Course, enrollments: list[Enrollment]) -> tuple[list, l
         .select_related("module")
         .order_by("module__position", "position")
     )
-    ids = [e.pk for e in enrollments]
-    progress = {
-        (enrollment_id, lesson_id): float(percent)
-        for enrollment_id, lesson_id, percent in LessonProgress.objects.filter(
-            enrollment_id__in=ids
-        ).values_list("enrollment_id", "lesson_id", "progress_percent")
-    }
-    best = {
-        (row["enrollment"], row["quiz__lesson"]): float(row["best"])
-        for row in QuizAttempt.objects.filter(enrollment_id__in=ids)
-        .values("enrollment", "quiz__lesson")
-        .annotate(best=Max("percent"))
-    }
-    rows = []
-    for enrollment in enrollments:
-        cells = []
-        for lesson in lessons:
-            key = (enrollment.pk, lesson.pk)
-            cells.append({"progress": progress.get(key), "quiz": best.get(key)})
-        rows.append(GradebookRow(enrollment, cells))
-    return lessons, rows
+    progress, best = _gradebook_grid([e.pk for e in enrollments], [lesson.pk for lesson in lessons])
+    return lessons, [
+        GradebookRow(
+            enrollment,
+            [{"progress": p, "quiz": q} for p, q in zip(progress[i], best[i], strict=True)],
+        )
+        for i, enrollment in enumerate(enrollments)
+    ]
 
 
 GRADEBOOK_EXPORT_CHUNK = 2000
@@ -335,48 +352,32 @@ def gradebook_export(
     best quiz score for quiz lessons, else the lesson's progress, else empty.
 
     Built for 20k learners x 50 lessons (docs/performance.md): tuples, not model instances,
-    three statements per `chunk` learners (their progress rows, their best quiz scores) after
-    two for the lessons and the roster; `report(done, total)` after each chunk."""
+    two statements per `chunk` learners (their progress, their best quiz scores:
+    `_gradebook_grid`) after two for the lessons and the roster; `report(done, total)` after
+    each chunk."""
     lessons = list(
         Lesson.objects.filter(module__course=course)
         .order_by("module__position", "position")
         .values_list("id", "title")
     )
-    column = {lesson_id: index for index, (lesson_id, _) in enumerate(lessons)}
     yield ["email", "name", "status", "progress %", *[title for _, title in lessons]]
     learners = list(
         roster(course=course).values_list(
             "id", "user__email", "user__first_name", "user__last_name", "status", "progress_percent"
         )
     )
-    width = len(lessons)
+    lesson_ids = [lesson_id for lesson_id, _ in lessons]
     for start in range(0, len(learners), chunk):
         part = learners[start : start + chunk]
-        ids = [row[0] for row in part]
-        cells: dict = {pk: [""] * width for pk in ids}
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT enrollment_id, lesson_id, progress_percent::float8 "
-                'FROM "progress"."lesson_progress" WHERE enrollment_id = ANY(%s)',
-                [ids],
-            )
-            for enrollment_id, lesson_id, percent in cursor.fetchall():
-                index = column.get(lesson_id)
-                if index is not None:
-                    cells[enrollment_id][index] = percent
-            cursor.execute(
-                "SELECT a.enrollment_id, q.lesson_id, max(a.percent)::float8 "
-                'FROM "progress"."quiz_attempt" a '
-                'JOIN "content"."interactive_content" q ON q.id = a.quiz_id '
-                "WHERE a.enrollment_id = ANY(%s) GROUP BY 1, 2",
-                [ids],
-            )
-            for enrollment_id, lesson_id, best in cursor.fetchall():
-                index = column.get(lesson_id)
-                if index is not None:
-                    cells[enrollment_id][index] = best
-        for pk, email, first, last, status, percent in part:
-            yield [email, f"{first} {last}".strip() or email, status, percent, *cells[pk]]
+        progress, best = _gradebook_grid([row[0] for row in part], lesson_ids)
+        for (_, email, first, last, status, percent), done, scores in zip(
+            part, progress, best, strict=True
+        ):
+            cells = [
+                q if q is not None else ("" if p is None else p)
+                for p, q in zip(done, scores, strict=True)
+            ]
+            yield [email, f"{first} {last}".strip() or email, status, percent, *cells]
         if report is not None:
             report(start + len(part), len(learners))
 

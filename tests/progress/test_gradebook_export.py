@@ -75,3 +75,15 @@ def test_the_page_csv_keeps_formulas_as_text(client, course):
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[1][:2] == ["x@example.org", "'=HYPERLINK(1)"]
     assert len(rows) == 2
+
+
+def test_page_cells_round_like_the_template_filter():
+    """The gradebook page formats cells without a template filter: for every percentage a
+    numeric(5, 2) column holds, the same text as `{{ value|floatformat:0 }}%`."""
+    from django.template.defaultfilters import floatformat
+
+    from apps.progress.views import _percent
+
+    for hundredths in range(0, 10001):
+        value = hundredths / 100
+        assert _percent(value) == f"{floatformat(value, 0)}%", value
