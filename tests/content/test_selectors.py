@@ -54,7 +54,7 @@ def test_typo_tolerance_uses_the_session_threshold_and_an_indexable_operator():
     # index serves and which made every search scan all published courses), and the title's
     # trigram index serves that operator. (On a handful of rows the planner rightly prefers a
     # sequential scan, so the second half is shown on the predicate alone.)
-    assert '"content"."course"."title" %> chemstry' in str(found.query)
+    assert '"content"."course"."title" %> chemstry' in str(found.ranked.query)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute('EXPLAIN SELECT id FROM "content"."course" WHERE title %%> %s', ["chemstry"])
@@ -196,3 +196,37 @@ def test_versions_list_changes_and_the_diff_shows_a_changed_field(instructor):
     assert diff["course"] == {"title": ["Draft title", "Final title"]}
     assert [m["title"] for m in diff["modules"]["added"]] == ["Start"]
     assert [lesson["title"] for lesson in diff["lessons"]["added"]] == ["Hello"]
+
+
+def test_search_pages_follow_one_ranking_without_gaps_or_repeats(django_assert_num_queries):
+    """A search is paginated in two steps (ids ranked on narrow rows, then those courses):
+    consecutive pages are the ranking cut in order, ties broken the same way every time, each
+    course with its category, instructor and lesson count."""
+    from django.core.paginator import Paginator
+
+    for n in range(14):
+        course = published(CourseFactory(title=f"Geology {n % 3}"))  # many equal titles: ties
+        for _ in range(n % 4):
+            LessonFactory(module=ModuleFactory(course=course))
+    published(CourseFactory(title="Geology"))
+    found = selectors.course_catalog(query="geology")
+    ranking = list(found.ranked.values_list("pk", "title"))
+    assert ranking[0][1] == "Geology"  # the exact title first
+    paginator = Paginator(found, 6)
+    with django_assert_num_queries(3):  # count, the page's ids, its courses
+        first = list(paginator.page(1).object_list)
+    pages = first + [c for number in (2, 3) for c in paginator.page(number).object_list]
+    assert [(c.pk, c.title) for c in pages] == ranking
+    assert paginator.count == 15 and len(set(pages)) == 15
+    lessons = {c.pk: c.lesson_count for c in pages}
+    assert lessons == {c.pk: c.lessons_total for c in _with_lesson_totals(pages)}
+    with django_assert_num_queries(0):
+        assert all(c.instructor.email and c.category_id == c.category.pk for c in first)
+
+
+def _with_lesson_totals(courses):
+    from apps.content.models import Lesson
+
+    for course in courses:
+        course.lessons_total = Lesson.objects.filter(module__course=course).count()
+    return courses
