@@ -82,6 +82,48 @@ RETURN NULL;
 """
 
 
+# Bumps content.catalog_version after every statement that writes courses (any column: course
+# writes are edits, rare next to searches) or updates categories (a moved category changes
+# which courses its subtree filter finds). Catalog searches cache their ranked ids and count
+# under this version (apps.content.selectors.RankedCourses) in the shared cache (Redis). The
+# version is random, not a counter: it is never handed out twice, so a search cached inside a
+# transaction that rolled back is never served, nor one cached before the database was
+# recreated or restored from a backup (a sequence would count again from an older number).
+CATALOG_BUMP_SQL = """
+    INSERT INTO "content"."catalog_version" AS v (id, version)
+    VALUES (1, gen_random_uuid())
+    ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version;
+    RETURN NULL;
+"""
+
+
+def _catalog_trigger(operation) -> pgtrigger.Trigger:
+    return pgtrigger.Trigger(
+        name="catalog_version",
+        level=pgtrigger.Statement,
+        operation=operation,
+        when=pgtrigger.After,
+        func=CATALOG_BUMP_SQL,
+    )
+
+
+class CatalogVersion(models.Model):
+    """The catalog's version (one row): written only by the course and category triggers
+    above, read before a search so that cached results are used only while they are current."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.UUIDField()
+
+    class Meta:
+        db_table = 'content"."catalog_version'
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="catalog_version_one_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"catalog v{self.version}"
+
+
 @pghistory.track(meta={"db_table": 'audit"."content_category_event'})
 class Category(UUIDModel, TimeStampedModel):
     """A subject in a tree of at most five levels (Mathematics > Algebra > Linear equations)."""
@@ -143,6 +185,7 @@ class Category(UUIDModel, TimeStampedModel):
                 condition=pgtrigger.Condition("OLD.path IS DISTINCT FROM NEW.path"),
                 func=CATEGORY_CASCADE_SQL,
             ),
+            _catalog_trigger(pgtrigger.Update),
         ]
 
     def __str__(self) -> str:
@@ -386,6 +429,7 @@ class Course(UUIDModel, TimeStampedModel):
                 when=pgtrigger.Before,
                 func=COURSE_SEARCH_SQL,
             ),
+            _catalog_trigger(pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ learners join in with issue 5). Preview lessons of a visible course are open to 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import (
@@ -16,6 +17,7 @@ from django.contrib.postgres.search import (
     TrigramSimilarity,
     TrigramWordSimilarity,
 )
+from django.core.cache import cache
 from django.db.models import (
     Case,
     Count,
@@ -33,6 +35,7 @@ from django.db.models.functions import Coalesce, Greatest, Lower
 
 from apps.content.models import (
     AccessType,
+    CatalogVersion,
     Category,
     Course,
     CourseStatus,
@@ -143,6 +146,9 @@ def _lesson_count():
     )
 
 
+SEARCH_CACHE_SECONDS = 600  # entries of older catalog versions are never read again
+
+
 class RankedCourses:
     """A catalog search, paginated in two steps (a sequence Django's Paginator and DRF's
     pagination slice like a queryset): the ids of one page, ranked over narrow rows, then those
@@ -151,18 +157,48 @@ class RankedCourses:
     Ranking every match of a common word (1,000 of 20k courses) in one query with the joined
     rows cost 20-28 ms: the ranking functions ran in the join and the wide rows went through
     the sorts. Ids only: about 10 ms, then a primary-key look-up of 12 rows
-    (docs/performance.md)."""
+    (docs/performance.md).
+
+    With a `cache_key` (the search and its filters), the count and each page's ids are cached
+    under the catalog's version (content.catalog_version, bumped by triggers on every course
+    write and category update), read once before anything is ranked: results cached under a
+    version are never older than it, and a write moves every search to a new version. The
+    courses themselves are always read fresh."""
 
     ordered = True  # Paginator warns about unordered querysets
 
-    def __init__(self, *, ranked: QuerySet[Course], rows: QuerySet[Course]):
+    def __init__(
+        self, *, ranked: QuerySet[Course], rows: QuerySet[Course], cache_key: str | None = None
+    ):
         self.ranked = ranked  # matches, filtered and ordered best first
         self.rows = rows  # the courses as the catalog shows them
+        self.cache_key = cache_key
         self._count: int | None = None
+        self._version = _UNREAD
+
+    def _key(self, *parts) -> str | None:
+        if self.cache_key is None:
+            return None
+        if self._version is _UNREAD:
+            self._version = (
+                CatalogVersion.objects.using(self.ranked.db)
+                .filter(pk=1)
+                .values_list("version", flat=True)
+                .first()
+            )
+        if self._version is None:  # no version row: nothing can be invalidated, so no cache
+            return None
+        return ":".join(["catalog", str(self._version), self.cache_key, *map(str, parts)])
 
     def count(self) -> int:
         if self._count is None:
-            self._count = self.ranked.order_by().count()
+            key = self._key("count")
+            found = cache.get(key) if key else None
+            if found is None:
+                found = self.ranked.order_by().count()
+                if key:
+                    cache.set(key, found, SEARCH_CACHE_SECONDS)
+            self._count = found
         return self._count
 
     def __len__(self) -> int:
@@ -174,9 +210,17 @@ class RankedCourses:
     def __getitem__(self, index):
         if not isinstance(index, slice):
             return self[index : index + 1][0]
-        ids = list(self.ranked.values_list("pk", flat=True)[index])
+        key = self._key("ids", index.start, index.stop) if index.step is None else None
+        ids = cache.get(key) if key else None
+        if ids is None:
+            ids = list(self.ranked.values_list("pk", flat=True)[index])
+            if key:
+                cache.set(key, ids, SEARCH_CACHE_SECONDS)
         found = {course.pk: course for course in self.rows.filter(pk__in=ids)}
         return [found[pk] for pk in ids if pk in found]
+
+
+_UNREAD = object()
 
 
 def course_catalog(
@@ -224,7 +268,12 @@ def course_catalog(
         .annotate(rank=Greatest(F("text_rank"), F("similarity")) + F("exact"))
         .order_by("-rank", "-title_similarity", Lower("title"), "pk")
     )
-    return RankedCourses(ranked=ranked, rows=rows.order_by())
+    key = hashlib.sha256(
+        "\x1f".join(
+            [query, category.path if category else "", level, language, price_type]
+        ).encode()
+    ).hexdigest()
+    return RankedCourses(ranked=ranked, rows=rows.order_by(), cache_key=key)
 
 
 def course_detail(*, user, slug: str) -> Course:

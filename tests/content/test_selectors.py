@@ -213,7 +213,8 @@ def test_search_pages_follow_one_ranking_without_gaps_or_repeats(django_assert_n
     ranking = list(found.ranked.values_list("pk", "title"))
     assert ranking[0][1] == "Geology"  # the exact title first
     paginator = Paginator(found, 6)
-    with django_assert_num_queries(3):  # count, the page's ids, its courses
+    # the catalog version, the count, the page's ids, its courses (nothing cached yet)
+    with django_assert_num_queries(4):
         first = list(paginator.page(1).object_list)
     pages = first + [c for number in (2, 3) for c in paginator.page(number).object_list]
     assert [(c.pk, c.title) for c in pages] == ranking
@@ -230,3 +231,69 @@ def _with_lesson_totals(courses):
     for course in courses:
         course.lessons_total = Lesson.objects.filter(module__course=course).count()
     return courses
+
+
+def _catalog_version():
+    with connection.cursor() as cursor:
+        cursor.execute('SELECT version FROM "content"."catalog_version" WHERE id = 1')
+        return cursor.fetchone()[0]
+
+
+def test_searches_are_cached_until_a_course_or_category_changes(django_assert_num_queries):
+    """A search's count and page ids are cached under the catalog version: the same search
+    again reads the version and its page's courses only; any course write (ORM or SQL) and a
+    category move show at once."""
+    from django.core.paginator import Paginator
+
+    science = CategoryFactory(name="Science")
+    art = CategoryFactory(name="Art")
+    for n in range(3):
+        published(CourseFactory(title=f"Botany {n}", category=science))
+
+    def search(query="botany", category=None):
+        return [
+            c.title
+            for c in Paginator(selectors.course_catalog(query=query, category=category), 12).page(1)
+        ]
+
+    first = search()
+    with django_assert_num_queries(2):  # the version, the page's courses
+        assert search() == first and len(first) == 3
+    new = published(CourseFactory(title="Botany", category=art))  # ORM insert
+    assert search()[0] == "Botany"
+    with connection.cursor() as cursor:  # SQL, no ORM signal
+        cursor.execute(
+            'UPDATE "content"."course" SET title = %s WHERE id = %s', ["Zoology", new.pk]
+        )
+    assert "Zoology" not in search() and len(search()) == 3
+    assert search(query="zoology") == ["Zoology"]
+    # Moving Art under Science puts its course in Science's subtree.
+    assert search(query="zoology", category=science) == []
+    art.parent = science
+    art.save()
+    science.refresh_from_db()
+    assert search(query="zoology", category=science) == ["Zoology"]
+
+
+def test_catalog_versions_change_per_statement_and_are_never_reused():
+    """Through SQL: every statement writing courses replaces the version with a random one,
+    and one rolled back is never seen again (nor handed out again: it is random)."""
+    course = published(CourseFactory(title="Geometry"))
+    seen = [_catalog_version()]
+    with connection.cursor() as cursor:
+        cursor.execute("SAVEPOINT undone")
+        cursor.execute('UPDATE "content"."course" SET title = %s WHERE id = %s', ["x", course.pk])
+        seen.append(_catalog_version())
+        cursor.execute("ROLLBACK TO SAVEPOINT undone")
+        assert _catalog_version() == seen[0] != seen[1]
+        # One statement writing many rows: one new version.
+        cursor.execute('UPDATE "content"."course" SET tags = tags')
+        seen.append(_catalog_version())
+        # A statement that changed nothing still moves it: rare, and never wrong.
+        cursor.execute('UPDATE "content"."course" SET tags = tags WHERE false')
+        seen.append(_catalog_version())
+        cursor.execute('DELETE FROM "content"."course" WHERE id = %s', [course.pk])
+        seen.append(_catalog_version())
+        cursor.execute('UPDATE "content"."category" SET name = name')
+        seen.append(_catalog_version())
+    assert len(set(seen)) == len(seen) == 6

@@ -16,767 +16,2147 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_profile_preferences_soft_delete'),
-        ('core', '0001_schemas_and_app_role'),
-        ('pghistory', '0007_auto_20250421_0444'),
+        ("accounts", "0002_profile_preferences_soft_delete"),
+        ("core", "0001_schemas_and_app_role"),
+        ("pghistory", "0007_auto_20250421_0444"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         # Trigram similarity for typo-tolerant catalog search (a trusted extension: the owner
         # role creates it in its own database).
-        django.contrib.postgres.operations.CreateExtension('pg_trgm'),
+        django.contrib.postgres.operations.CreateExtension("pg_trgm"),
         migrations.CreateModel(
-            name='InteractiveContent',
+            name="InteractiveContent",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('title', models.CharField(max_length=200)),
-                ('content_type', models.CharField(choices=[('quiz', 'Quiz'), ('video_interactive', 'Interactive video'), ('simulation', 'Simulation')], max_length=20)),
-                ('configuration', models.JSONField(default=dict)),
-                ('schema_version', models.CharField(default='1.0', max_length=20)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "content_type",
+                    models.CharField(
+                        choices=[
+                            ("quiz", "Quiz"),
+                            ("video_interactive", "Interactive video"),
+                            ("simulation", "Simulation"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("configuration", models.JSONField(default=dict)),
+                ("schema_version", models.CharField(default="1.0", max_length=20)),
             ],
             options={
-                'verbose_name_plural': 'interactive content',
-                'db_table': 'content"."interactive_content',
-                'ordering': ('lesson', 'created_at'),
-                'abstract': False,
+                "verbose_name_plural": "interactive content",
+                "db_table": 'content"."interactive_content',
+                "ordering": ("lesson", "created_at"),
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Lesson',
+            name="Lesson",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('title', models.CharField(max_length=200)),
-                ('content', models.TextField(blank=True, help_text='Lesson text (plain text or Markdown).')),
-                ('lesson_type', models.CharField(choices=[('video', 'Video'), ('text', 'Text'), ('quiz', 'Quiz'), ('assignment', 'Assignment'), ('interactive', 'Interactive')], default='text', max_length=12)),
-                ('position', models.PositiveIntegerField()),
-                ('duration_minutes', models.PositiveIntegerField(blank=True, null=True)),
-                ('video_url', models.URLField(blank=True)),
-                ('is_preview', models.BooleanField(default=False, help_text='Anyone who can see the course may open this lesson.')),
-                ('unlock_conditions', models.JSONField(blank=True, default=list, help_text='All must hold: {"type": "after_lesson", "lesson": "<id>"}, {"type": "after_date", "date": "YYYY-MM-DD"}, {"type": "min_score", "quiz": "<quiz id>", "score": 80}.')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "content",
+                    models.TextField(blank=True, help_text="Lesson text (plain text or Markdown)."),
+                ),
+                (
+                    "lesson_type",
+                    models.CharField(
+                        choices=[
+                            ("video", "Video"),
+                            ("text", "Text"),
+                            ("quiz", "Quiz"),
+                            ("assignment", "Assignment"),
+                            ("interactive", "Interactive"),
+                        ],
+                        default="text",
+                        max_length=12,
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                ("duration_minutes", models.PositiveIntegerField(blank=True, null=True)),
+                ("video_url", models.URLField(blank=True)),
+                (
+                    "is_preview",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Anyone who can see the course may open this lesson.",
+                    ),
+                ),
+                (
+                    "unlock_conditions",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='All must hold: {"type": "after_lesson", "lesson": "<id>"}, {"type": "after_date", "date": "YYYY-MM-DD"}, {"type": "min_score", "quiz": "<quiz id>", "score": 80}.',
+                    ),
+                ),
             ],
             options={
-                'db_table': 'content"."lesson',
-                'ordering': ('module', 'position'),
-                'abstract': False,
+                "db_table": 'content"."lesson',
+                "ordering": ("module", "position"),
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=100)),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('level', models.PositiveSmallIntegerField(default=1, editable=False)),
-                ('path', models.TextField(default='', editable=False)),
-                ('is_active', models.BooleanField(default=True)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='content.category')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=100)),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("level", models.PositiveSmallIntegerField(default=1, editable=False)),
+                ("path", models.TextField(default="", editable=False)),
+                ("is_active", models.BooleanField(default=True)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="content.category",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'categories',
-                'db_table': 'content"."category',
-                'ordering': ('path',),
-                'abstract': False,
+                "verbose_name_plural": "categories",
+                "db_table": 'content"."category',
+                "ordering": ("path",),
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='CategoryEvent',
+            name="CategoryEvent",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=100)),
-                ('slug', models.SlugField(db_index=False, max_length=100)),
-                ('description', models.TextField(blank=True)),
-                ('level', models.PositiveSmallIntegerField(default=1, editable=False)),
-                ('path', models.TextField(default='', editable=False)),
-                ('is_active', models.BooleanField(default=True)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('parent', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='content.category')),
-                ('pgh_context', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context')),
-                ('pgh_obj', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='content.category')),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=100)),
+                ("slug", models.SlugField(db_index=False, max_length=100)),
+                ("description", models.TextField(blank=True)),
+                ("level", models.PositiveSmallIntegerField(default=1, editable=False)),
+                ("path", models.TextField(default="", editable=False)),
+                ("is_active", models.BooleanField(default=True)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="content.category",
+                    ),
+                ),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+                (
+                    "pgh_obj",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="content.category",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'audit"."content_category_event',
-                'abstract': False,
+                "db_table": 'audit"."content_category_event',
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Course',
+            name="Course",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('title', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=200, unique=True)),
-                ('short_description', models.CharField(blank=True, max_length=500)),
-                ('description', models.TextField(blank=True)),
-                ('level', models.CharField(choices=[('beginner', 'Beginner'), ('intermediate', 'Intermediate'), ('advanced', 'Advanced')], default='beginner', max_length=12)),
-                ('language', models.CharField(default='en', help_text='e.g. en, es, pt-BR.', max_length=5)),
-                ('price_minor', models.PositiveIntegerField(default=0, help_text='Price in minor units (cents); 0 exactly when access is free.')),
-                ('currency', models.CharField(default='USD', max_length=3)),
-                ('access_type', models.CharField(choices=[('free', 'Free'), ('paid', 'Paid'), ('subscription', 'Subscription')], default='free', max_length=12)),
-                ('estimated_duration_minutes', models.PositiveIntegerField(blank=True, null=True)),
-                ('learning_objectives', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=300), blank=True, default=list, size=None)),
-                ('tags', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=50), blank=True, default=list, size=None)),
-                ('thumbnail_url', models.URLField(blank=True)),
-                ('preview_video_url', models.URLField(blank=True)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('review', 'In review'), ('published', 'Published'), ('archived', 'Archived')], default='draft', editable=False, max_length=10)),
-                ('visibility', models.CharField(choices=[('public', 'Public'), ('unlisted', 'Unlisted (by link only)'), ('private', 'Private')], default='public', max_length=10)),
-                ('is_featured', models.BooleanField(default=False)),
-                ('seo_title', models.CharField(blank=True, max_length=200)),
-                ('seo_description', models.CharField(blank=True, max_length=500)),
-                ('meta_keywords', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=50), blank=True, default=list, size=None)),
-                ('max_enrollments', models.PositiveIntegerField(blank=True, null=True)),
-                ('published_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('deleted_at', models.DateTimeField(blank=True, db_index=True, editable=False, null=True)),
-                ('search_vector', django.contrib.postgres.search.SearchVectorField(editable=False, null=True)),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='courses', to='content.category')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('instructor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='taught_courses', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("title", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=200, unique=True)),
+                ("short_description", models.CharField(blank=True, max_length=500)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("beginner", "Beginner"),
+                            ("intermediate", "Intermediate"),
+                            ("advanced", "Advanced"),
+                        ],
+                        default="beginner",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(default="en", help_text="e.g. en, es, pt-BR.", max_length=5),
+                ),
+                (
+                    "price_minor",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="Price in minor units (cents); 0 exactly when access is free.",
+                    ),
+                ),
+                ("currency", models.CharField(default="USD", max_length=3)),
+                (
+                    "access_type",
+                    models.CharField(
+                        choices=[
+                            ("free", "Free"),
+                            ("paid", "Paid"),
+                            ("subscription", "Subscription"),
+                        ],
+                        default="free",
+                        max_length=12,
+                    ),
+                ),
+                ("estimated_duration_minutes", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "learning_objectives",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=300),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                (
+                    "tags",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=50),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                ("thumbnail_url", models.URLField(blank=True)),
+                ("preview_video_url", models.URLField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("review", "In review"),
+                            ("published", "Published"),
+                            ("archived", "Archived"),
+                        ],
+                        default="draft",
+                        editable=False,
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("public", "Public"),
+                            ("unlisted", "Unlisted (by link only)"),
+                            ("private", "Private"),
+                        ],
+                        default="public",
+                        max_length=10,
+                    ),
+                ),
+                ("is_featured", models.BooleanField(default=False)),
+                ("seo_title", models.CharField(blank=True, max_length=200)),
+                ("seo_description", models.CharField(blank=True, max_length=500)),
+                (
+                    "meta_keywords",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=50),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                ("max_enrollments", models.PositiveIntegerField(blank=True, null=True)),
+                ("published_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "deleted_at",
+                    models.DateTimeField(blank=True, db_index=True, editable=False, null=True),
+                ),
+                (
+                    "search_vector",
+                    django.contrib.postgres.search.SearchVectorField(editable=False, null=True),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="courses",
+                        to="content.category",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "instructor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="taught_courses",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'db_table': 'content"."course',
-                'ordering': ('title',),
-                'permissions': [('course.view', 'View this course (object permission)'), ('course.edit', 'Edit this course (object permission)'), ('course.publish', 'Publish this course (object permission)')],
-                'abstract': False,
-                'base_manager_name': 'all_objects',
-                'default_manager_name': 'all_objects',
+                "db_table": 'content"."course',
+                "ordering": ("title",),
+                "permissions": [
+                    ("course.view", "View this course (object permission)"),
+                    ("course.edit", "Edit this course (object permission)"),
+                    ("course.publish", "Publish this course (object permission)"),
+                ],
+                "abstract": False,
+                "base_manager_name": "all_objects",
+                "default_manager_name": "all_objects",
             },
             managers=[
-                ('all_objects', django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.CreateModel(
-            name='CourseEvent',
+            name="CourseEvent",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('title', models.CharField(max_length=200)),
-                ('slug', models.SlugField(db_index=False, max_length=200)),
-                ('short_description', models.CharField(blank=True, max_length=500)),
-                ('description', models.TextField(blank=True)),
-                ('level', models.CharField(choices=[('beginner', 'Beginner'), ('intermediate', 'Intermediate'), ('advanced', 'Advanced')], default='beginner', max_length=12)),
-                ('language', models.CharField(default='en', help_text='e.g. en, es, pt-BR.', max_length=5)),
-                ('price_minor', models.PositiveIntegerField(default=0, help_text='Price in minor units (cents); 0 exactly when access is free.')),
-                ('currency', models.CharField(default='USD', max_length=3)),
-                ('access_type', models.CharField(choices=[('free', 'Free'), ('paid', 'Paid'), ('subscription', 'Subscription')], default='free', max_length=12)),
-                ('estimated_duration_minutes', models.PositiveIntegerField(blank=True, null=True)),
-                ('learning_objectives', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=300), blank=True, default=list, size=None)),
-                ('tags', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=50), blank=True, default=list, size=None)),
-                ('thumbnail_url', models.URLField(blank=True)),
-                ('preview_video_url', models.URLField(blank=True)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('review', 'In review'), ('published', 'Published'), ('archived', 'Archived')], default='draft', editable=False, max_length=10)),
-                ('visibility', models.CharField(choices=[('public', 'Public'), ('unlisted', 'Unlisted (by link only)'), ('private', 'Private')], default='public', max_length=10)),
-                ('is_featured', models.BooleanField(default=False)),
-                ('seo_title', models.CharField(blank=True, max_length=200)),
-                ('seo_description', models.CharField(blank=True, max_length=500)),
-                ('meta_keywords', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=50), blank=True, default=list, size=None)),
-                ('max_enrollments', models.PositiveIntegerField(blank=True, null=True)),
-                ('published_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('deleted_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('category', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='content.category')),
-                ('created_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to=settings.AUTH_USER_MODEL)),
-                ('instructor', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to=settings.AUTH_USER_MODEL)),
-                ('pgh_context', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context')),
-                ('pgh_obj', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='content.course')),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("title", models.CharField(max_length=200)),
+                ("slug", models.SlugField(db_index=False, max_length=200)),
+                ("short_description", models.CharField(blank=True, max_length=500)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("beginner", "Beginner"),
+                            ("intermediate", "Intermediate"),
+                            ("advanced", "Advanced"),
+                        ],
+                        default="beginner",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(default="en", help_text="e.g. en, es, pt-BR.", max_length=5),
+                ),
+                (
+                    "price_minor",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="Price in minor units (cents); 0 exactly when access is free.",
+                    ),
+                ),
+                ("currency", models.CharField(default="USD", max_length=3)),
+                (
+                    "access_type",
+                    models.CharField(
+                        choices=[
+                            ("free", "Free"),
+                            ("paid", "Paid"),
+                            ("subscription", "Subscription"),
+                        ],
+                        default="free",
+                        max_length=12,
+                    ),
+                ),
+                ("estimated_duration_minutes", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "learning_objectives",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=300),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                (
+                    "tags",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=50),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                ("thumbnail_url", models.URLField(blank=True)),
+                ("preview_video_url", models.URLField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("review", "In review"),
+                            ("published", "Published"),
+                            ("archived", "Archived"),
+                        ],
+                        default="draft",
+                        editable=False,
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("public", "Public"),
+                            ("unlisted", "Unlisted (by link only)"),
+                            ("private", "Private"),
+                        ],
+                        default="public",
+                        max_length=10,
+                    ),
+                ),
+                ("is_featured", models.BooleanField(default=False)),
+                ("seo_title", models.CharField(blank=True, max_length=200)),
+                ("seo_description", models.CharField(blank=True, max_length=500)),
+                (
+                    "meta_keywords",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=50),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                ("max_enrollments", models.PositiveIntegerField(blank=True, null=True)),
+                ("published_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("deleted_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="content.category",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "instructor",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+                (
+                    "pgh_obj",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="content.course",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'audit"."content_course_event',
-                'abstract': False,
+                "db_table": 'audit"."content_course_event',
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='CoursePrerequisite',
+            name="CoursePrerequisite",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='content.course')),
-                ('prerequisite', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='content.course')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="content.course",
+                    ),
+                ),
+                (
+                    "prerequisite",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="content.course",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'content"."course_prerequisite',
-            },
-        ),
-        migrations.AddField(
-            model_name='course',
-            name='prerequisites',
-            field=models.ManyToManyField(blank=True, related_name='required_by', through='content.CoursePrerequisite', to='content.course'),
-        ),
-        migrations.CreateModel(
-            name='CoursePrerequisiteEvent',
-            fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),
-                ('course', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='content.course')),
-                ('pgh_context', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context')),
-                ('pgh_obj', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='content.courseprerequisite')),
-                ('prerequisite', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='content.course')),
-            ],
-            options={
-                'db_table': 'audit"."content_course_prerequisite_event',
-                'abstract': False,
-            },
-        ),
-        migrations.CreateModel(
-            name='InteractiveContentEvent',
-            fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('title', models.CharField(max_length=200)),
-                ('content_type', models.CharField(choices=[('quiz', 'Quiz'), ('video_interactive', 'Interactive video'), ('simulation', 'Simulation')], max_length=20)),
-                ('configuration', models.JSONField(default=dict)),
-                ('schema_version', models.CharField(default='1.0', max_length=20)),
-                ('pgh_context', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context')),
-                ('pgh_obj', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='content.interactivecontent')),
-                ('lesson', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='content.lesson')),
-            ],
-            options={
-                'db_table': 'audit"."content_interactive_content_event',
-                'abstract': False,
-            },
-        ),
-        migrations.AddField(
-            model_name='interactivecontent',
-            name='lesson',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='interactive', to='content.lesson'),
-        ),
-        migrations.CreateModel(
-            name='LessonPlan',
-            fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('title', models.CharField(max_length=200)),
-                ('grade_level', models.CharField(blank=True, choices=[('K', 'K'), ('1', '1'), ('2', '2'), ('3', '3'), ('4', '4'), ('5', '5'), ('6', '6'), ('7', '7'), ('8', '8'), ('9', '9'), ('10', '10'), ('11', '11'), ('12', '12')], max_length=2)),
-                ('week_of', models.DateField(help_text='The Monday of the week the lesson is taught.')),
-                ('content_area', models.CharField(blank=True, max_length=100)),
-                ('lesson_data', models.JSONField(blank=True, default=dict, help_text='Keys: duration_minutes, difficulty (easy/medium/hard), standards, differentiation, homework.')),
-                ('materials', models.JSONField(blank=True, default=list, help_text='A list of texts.')),
-                ('activities', models.JSONField(blank=True, default=list, help_text='A list of {"title", "minutes", "description"}.')),
-                ('assessment_criteria', models.JSONField(blank=True, default=list, help_text='A list of texts.')),
-                ('feedback', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('archived', 'Archived')], default='draft', max_length=10)),
-                ('tags', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=50), blank=True, default=list, size=None)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lesson_plans', to=settings.AUTH_USER_MODEL)),
-                ('related_plans', models.ManyToManyField(blank=True, db_table='content"."lesson_plan_related', to='content.lessonplan')),
-                ('subject_category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='lesson_plans', to='content.category')),
-            ],
-            options={
-                'db_table': 'content"."lesson_plan',
-                'ordering': ('week_of', 'title'),
-                'abstract': False,
-            },
-        ),
-        migrations.CreateModel(
-            name='LessonPlanEvent',
-            fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('title', models.CharField(max_length=200)),
-                ('grade_level', models.CharField(blank=True, choices=[('K', 'K'), ('1', '1'), ('2', '2'), ('3', '3'), ('4', '4'), ('5', '5'), ('6', '6'), ('7', '7'), ('8', '8'), ('9', '9'), ('10', '10'), ('11', '11'), ('12', '12')], max_length=2)),
-                ('week_of', models.DateField(help_text='The Monday of the week the lesson is taught.')),
-                ('content_area', models.CharField(blank=True, max_length=100)),
-                ('lesson_data', models.JSONField(blank=True, default=dict, help_text='Keys: duration_minutes, difficulty (easy/medium/hard), standards, differentiation, homework.')),
-                ('materials', models.JSONField(blank=True, default=list, help_text='A list of texts.')),
-                ('activities', models.JSONField(blank=True, default=list, help_text='A list of {"title", "minutes", "description"}.')),
-                ('assessment_criteria', models.JSONField(blank=True, default=list, help_text='A list of texts.')),
-                ('feedback', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('published', 'Published'), ('archived', 'Archived')], default='draft', max_length=10)),
-                ('tags', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=50), blank=True, default=list, size=None)),
-                ('owner', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to=settings.AUTH_USER_MODEL)),
-                ('pgh_context', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context')),
-                ('pgh_obj', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='content.lessonplan')),
-                ('subject_category', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='content.category')),
-            ],
-            options={
-                'db_table': 'audit"."content_lesson_plan_event',
-                'abstract': False,
-            },
-        ),
-        migrations.CreateModel(
-            name='Module',
-            fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('position', models.PositiveIntegerField()),
-                ('estimated_duration_minutes', models.PositiveIntegerField(blank=True, null=True)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='modules', to='content.course')),
-            ],
-            options={
-                'db_table': 'content"."module',
-                'ordering': ('course', 'position'),
-                'abstract': False,
-            },
-        ),
-        migrations.CreateModel(
-            name='LessonEvent',
-            fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('title', models.CharField(max_length=200)),
-                ('content', models.TextField(blank=True, help_text='Lesson text (plain text or Markdown).')),
-                ('lesson_type', models.CharField(choices=[('video', 'Video'), ('text', 'Text'), ('quiz', 'Quiz'), ('assignment', 'Assignment'), ('interactive', 'Interactive')], default='text', max_length=12)),
-                ('position', models.PositiveIntegerField()),
-                ('duration_minutes', models.PositiveIntegerField(blank=True, null=True)),
-                ('video_url', models.URLField(blank=True)),
-                ('is_preview', models.BooleanField(default=False, help_text='Anyone who can see the course may open this lesson.')),
-                ('unlock_conditions', models.JSONField(blank=True, default=list, help_text='All must hold: {"type": "after_lesson", "lesson": "<id>"}, {"type": "after_date", "date": "YYYY-MM-DD"}, {"type": "min_score", "quiz": "<quiz id>", "score": 80}.')),
-                ('pgh_context', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context')),
-                ('pgh_obj', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='content.lesson')),
-                ('module', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='content.module')),
-            ],
-            options={
-                'db_table': 'audit"."content_lesson_event',
-                'abstract': False,
+                "db_table": 'content"."course_prerequisite',
             },
         ),
         migrations.AddField(
-            model_name='lesson',
-            name='module',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lessons', to='content.module'),
+            model_name="course",
+            name="prerequisites",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="required_by",
+                through="content.CoursePrerequisite",
+                to="content.course",
+            ),
         ),
         migrations.CreateModel(
-            name='ModuleEvent',
+            name="CoursePrerequisiteEvent",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('position', models.PositiveIntegerField()),
-                ('estimated_duration_minutes', models.PositiveIntegerField(blank=True, null=True)),
-                ('course', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='content.course')),
-                ('pgh_context', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context')),
-                ('pgh_obj', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='content.module')),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="content.course",
+                    ),
+                ),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+                (
+                    "pgh_obj",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="content.courseprerequisite",
+                    ),
+                ),
+                (
+                    "prerequisite",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="content.course",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'audit"."content_module_event',
-                'abstract': False,
+                "db_table": 'audit"."content_course_prerequisite_event',
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Objective',
+            name="InteractiveContentEvent",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('text', models.CharField(max_length=500)),
-                ('position', models.PositiveIntegerField()),
-                ('lesson_plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='objectives', to='content.lessonplan')),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "content_type",
+                    models.CharField(
+                        choices=[
+                            ("quiz", "Quiz"),
+                            ("video_interactive", "Interactive video"),
+                            ("simulation", "Simulation"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("configuration", models.JSONField(default=dict)),
+                ("schema_version", models.CharField(default="1.0", max_length=20)),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+                (
+                    "pgh_obj",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="content.interactivecontent",
+                    ),
+                ),
+                (
+                    "lesson",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="content.lesson",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'content"."objective',
-                'ordering': ('lesson_plan', 'position'),
-                'abstract': False,
+                "db_table": 'audit"."content_interactive_content_event',
+                "abstract": False,
+            },
+        ),
+        migrations.AddField(
+            model_name="interactivecontent",
+            name="lesson",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="interactive",
+                to="content.lesson",
+            ),
+        ),
+        migrations.CreateModel(
+            name="LessonPlan",
+            fields=[
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "grade_level",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("K", "K"),
+                            ("1", "1"),
+                            ("2", "2"),
+                            ("3", "3"),
+                            ("4", "4"),
+                            ("5", "5"),
+                            ("6", "6"),
+                            ("7", "7"),
+                            ("8", "8"),
+                            ("9", "9"),
+                            ("10", "10"),
+                            ("11", "11"),
+                            ("12", "12"),
+                        ],
+                        max_length=2,
+                    ),
+                ),
+                (
+                    "week_of",
+                    models.DateField(help_text="The Monday of the week the lesson is taught."),
+                ),
+                ("content_area", models.CharField(blank=True, max_length=100)),
+                (
+                    "lesson_data",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Keys: duration_minutes, difficulty (easy/medium/hard), standards, differentiation, homework.",
+                    ),
+                ),
+                (
+                    "materials",
+                    models.JSONField(blank=True, default=list, help_text="A list of texts."),
+                ),
+                (
+                    "activities",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='A list of {"title", "minutes", "description"}.',
+                    ),
+                ),
+                (
+                    "assessment_criteria",
+                    models.JSONField(blank=True, default=list, help_text="A list of texts."),
+                ),
+                ("feedback", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("published", "Published"),
+                            ("archived", "Archived"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "tags",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=50),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lesson_plans",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "related_plans",
+                    models.ManyToManyField(
+                        blank=True,
+                        db_table='content"."lesson_plan_related',
+                        to="content.lessonplan",
+                    ),
+                ),
+                (
+                    "subject_category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lesson_plans",
+                        to="content.category",
+                    ),
+                ),
+            ],
+            options={
+                "db_table": 'content"."lesson_plan',
+                "ordering": ("week_of", "title"),
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ObjectiveEvent',
+            name="LessonPlanEvent",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('text', models.CharField(max_length=500)),
-                ('position', models.PositiveIntegerField()),
-                ('lesson_plan', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='content.lessonplan')),
-                ('pgh_context', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context')),
-                ('pgh_obj', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='content.objective')),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "grade_level",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("K", "K"),
+                            ("1", "1"),
+                            ("2", "2"),
+                            ("3", "3"),
+                            ("4", "4"),
+                            ("5", "5"),
+                            ("6", "6"),
+                            ("7", "7"),
+                            ("8", "8"),
+                            ("9", "9"),
+                            ("10", "10"),
+                            ("11", "11"),
+                            ("12", "12"),
+                        ],
+                        max_length=2,
+                    ),
+                ),
+                (
+                    "week_of",
+                    models.DateField(help_text="The Monday of the week the lesson is taught."),
+                ),
+                ("content_area", models.CharField(blank=True, max_length=100)),
+                (
+                    "lesson_data",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Keys: duration_minutes, difficulty (easy/medium/hard), standards, differentiation, homework.",
+                    ),
+                ),
+                (
+                    "materials",
+                    models.JSONField(blank=True, default=list, help_text="A list of texts."),
+                ),
+                (
+                    "activities",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='A list of {"title", "minutes", "description"}.',
+                    ),
+                ),
+                (
+                    "assessment_criteria",
+                    models.JSONField(blank=True, default=list, help_text="A list of texts."),
+                ),
+                ("feedback", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("published", "Published"),
+                            ("archived", "Archived"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "tags",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=50),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+                (
+                    "pgh_obj",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="content.lessonplan",
+                    ),
+                ),
+                (
+                    "subject_category",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="content.category",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'audit"."content_objective_event',
-                'abstract': False,
+                "db_table": 'audit"."content_lesson_plan_event',
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ObjectiveQuestion',
+            name="Module",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('question_id', models.CharField(max_length=40)),
-                ('objective', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questions', to='content.objective')),
-                ('quiz', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='objective_links', to='content.interactivecontent')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("position", models.PositiveIntegerField()),
+                ("estimated_duration_minutes", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="modules",
+                        to="content.course",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'content"."objective_question',
+                "db_table": 'content"."module',
+                "ordering": ("course", "position"),
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ObjectiveQuestionEvent',
+            name="LessonEvent",
             fields=[
-                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
-                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
-                ('pgh_label', models.TextField(help_text='The event label.')),
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),
-                ('question_id', models.CharField(max_length=40)),
-                ('objective', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='content.objective')),
-                ('pgh_context', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context')),
-                ('pgh_obj', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='content.objectivequestion')),
-                ('quiz', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to='content.interactivecontent')),
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "content",
+                    models.TextField(blank=True, help_text="Lesson text (plain text or Markdown)."),
+                ),
+                (
+                    "lesson_type",
+                    models.CharField(
+                        choices=[
+                            ("video", "Video"),
+                            ("text", "Text"),
+                            ("quiz", "Quiz"),
+                            ("assignment", "Assignment"),
+                            ("interactive", "Interactive"),
+                        ],
+                        default="text",
+                        max_length=12,
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                ("duration_minutes", models.PositiveIntegerField(blank=True, null=True)),
+                ("video_url", models.URLField(blank=True)),
+                (
+                    "is_preview",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Anyone who can see the course may open this lesson.",
+                    ),
+                ),
+                (
+                    "unlock_conditions",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='All must hold: {"type": "after_lesson", "lesson": "<id>"}, {"type": "after_date", "date": "YYYY-MM-DD"}, {"type": "min_score", "quiz": "<quiz id>", "score": 80}.',
+                    ),
+                ),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+                (
+                    "pgh_obj",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="content.lesson",
+                    ),
+                ),
+                (
+                    "module",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="content.module",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'audit"."content_objective_question_event',
-                'abstract': False,
+                "db_table": 'audit"."content_lesson_event',
+                "abstract": False,
+            },
+        ),
+        migrations.AddField(
+            model_name="lesson",
+            name="module",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="lessons",
+                to="content.module",
+            ),
+        ),
+        migrations.CreateModel(
+            name="ModuleEvent",
+            fields=[
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("position", models.PositiveIntegerField()),
+                ("estimated_duration_minutes", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="content.course",
+                    ),
+                ),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+                (
+                    "pgh_obj",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="content.module",
+                    ),
+                ),
+            ],
+            options={
+                "db_table": 'audit"."content_module_event',
+                "abstract": False,
+            },
+        ),
+        migrations.CreateModel(
+            name="Objective",
+            fields=[
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("text", models.CharField(max_length=500)),
+                ("position", models.PositiveIntegerField()),
+                (
+                    "lesson_plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="objectives",
+                        to="content.lessonplan",
+                    ),
+                ),
+            ],
+            options={
+                "db_table": 'content"."objective',
+                "ordering": ("lesson_plan", "position"),
+                "abstract": False,
+            },
+        ),
+        migrations.CreateModel(
+            name="ObjectiveEvent",
+            fields=[
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("text", models.CharField(max_length=500)),
+                ("position", models.PositiveIntegerField()),
+                (
+                    "lesson_plan",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="content.lessonplan",
+                    ),
+                ),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+                (
+                    "pgh_obj",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="content.objective",
+                    ),
+                ),
+            ],
+            options={
+                "db_table": 'audit"."content_objective_event',
+                "abstract": False,
+            },
+        ),
+        migrations.CreateModel(
+            name="ObjectiveQuestion",
+            fields=[
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("question_id", models.CharField(max_length=40)),
+                (
+                    "objective",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="questions",
+                        to="content.objective",
+                    ),
+                ),
+                (
+                    "quiz",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="objective_links",
+                        to="content.interactivecontent",
+                    ),
+                ),
+            ],
+            options={
+                "db_table": 'content"."objective_question',
+            },
+        ),
+        migrations.CreateModel(
+            name="ObjectiveQuestionEvent",
+            fields=[
+                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
+                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
+                ("pgh_label", models.TextField(help_text="The event label.")),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),
+                ("question_id", models.CharField(max_length=40)),
+                (
+                    "objective",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="content.objective",
+                    ),
+                ),
+                (
+                    "pgh_context",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="pghistory.context",
+                    ),
+                ),
+                (
+                    "pgh_obj",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="content.objectivequestion",
+                    ),
+                ),
+                (
+                    "quiz",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        related_query_name="+",
+                        to="content.interactivecontent",
+                    ),
+                ),
+            ],
+            options={
+                "db_table": 'audit"."content_objective_question_event',
+                "abstract": False,
             },
         ),
         migrations.AddIndex(
-            model_name='category',
-            index=models.Index(fields=['path'], name='category_path_prefix', opclasses=['text_pattern_ops']),
+            model_name="category",
+            index=models.Index(
+                fields=["path"], name="category_path_prefix", opclasses=["text_pattern_ops"]
+            ),
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.UniqueConstraint(fields=('parent', 'name'), name='category_sibling_name_unique', nulls_distinct=False),
+            model_name="category",
+            constraint=models.UniqueConstraint(
+                fields=("parent", "name"), name="category_sibling_name_unique", nulls_distinct=False
+            ),
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.CheckConstraint(condition=models.Q(('level__gte', 1), ('level__lte', 5)), name='category_level_range'),
+            model_name="category",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("level__gte", 1), ("level__lte", 5)),
+                name="category_level_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.CheckConstraint(condition=models.Q(('slug__regex', '^[a-z0-9]+(-[a-z0-9]+)*$')), name='category_slug_format'),
+            model_name="category",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("slug__regex", "^[a-z0-9]+(-[a-z0-9]+)*$")),
+                name="category_slug_format",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.CheckConstraint(condition=django.db.models.lookups.Exact(models.Func('metadata', function='jsonb_typeof', output_field=models.TextField()), 'object'), name='category_metadata_object'),
+            model_name="category",
+            constraint=models.CheckConstraint(
+                condition=django.db.models.lookups.Exact(
+                    models.Func(
+                        "metadata", function="jsonb_typeof", output_field=models.TextField()
+                    ),
+                    "object",
+                ),
+                name="category_metadata_object",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='category',
-            trigger=pgtrigger.compiler.Trigger(name='set_updated_at', sql=pgtrigger.compiler.UpsertTriggerSql(func='NEW.updated_at = now(); RETURN NEW;', hash='d63905c1842a49ed92f3a6ae29212f4db8fec70b', operation='UPDATE', pgid='pgtrigger_set_updated_at_11acf', table='content"."category', when='BEFORE')),
+            model_name="category",
+            trigger=pgtrigger.compiler.Trigger(
+                name="set_updated_at",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="NEW.updated_at = now(); RETURN NEW;",
+                    hash="d63905c1842a49ed92f3a6ae29212f4db8fec70b",
+                    operation="UPDATE",
+                    pgid="pgtrigger_set_updated_at_11acf",
+                    table='content"."category',
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='category',
-            trigger=pgtrigger.compiler.Trigger(name='category_tree', sql=pgtrigger.compiler.UpsertTriggerSql(func='\nDECLARE\n    parent_path text;\n    parent_level integer;\nBEGIN\n    IF NEW.parent_id IS NULL THEN\n        NEW.path := \'/\' || replace(NEW.id::text, \'-\', \'\') || \'/\';\n        NEW.level := 1;\n        RETURN NEW;\n    END IF;\n    IF TG_OP = \'UPDATE\' AND NEW.parent_id IS DISTINCT FROM OLD.parent_id THEN\n        PERFORM pg_advisory_xact_lock(hashtext(\'content.category.tree\'));\n    END IF;\n    SELECT c.path, c.level INTO parent_path, parent_level\n    FROM "content"."category" c WHERE c.id = NEW.parent_id;\n    IF NOT FOUND THEN\n        RAISE EXCEPTION \'category parent % does not exist\', NEW.parent_id\n            USING ERRCODE = \'foreign_key_violation\', CONSTRAINT = \'category_parent_exists\';\n    END IF;\n    IF NEW.parent_id = NEW.id OR (TG_OP = \'UPDATE\' AND parent_path LIKE OLD.path || \'%\') THEN\n        RAISE EXCEPTION \'category cycle: % cannot be placed under %\', NEW.name, NEW.parent_id USING ERRCODE = \'check_violation\', CONSTRAINT = \'category_no_cycle\';\n    END IF;\n    NEW.path := parent_path || replace(NEW.id::text, \'-\', \'\') || \'/\';\n    NEW.level := parent_level + 1;\n    RETURN NEW;\nEND;\n', hash='c65fabf11bd2d6653fd1cd7a3f7a3dc6ef750d06', operation='INSERT OR UPDATE', pgid='pgtrigger_category_tree_0b973', table='content"."category', when='BEFORE')),
+            model_name="category",
+            trigger=pgtrigger.compiler.Trigger(
+                name="category_tree",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="\nDECLARE\n    parent_path text;\n    parent_level integer;\nBEGIN\n    IF NEW.parent_id IS NULL THEN\n        NEW.path := '/' || replace(NEW.id::text, '-', '') || '/';\n        NEW.level := 1;\n        RETURN NEW;\n    END IF;\n    IF TG_OP = 'UPDATE' AND NEW.parent_id IS DISTINCT FROM OLD.parent_id THEN\n        PERFORM pg_advisory_xact_lock(hashtext('content.category.tree'));\n    END IF;\n    SELECT c.path, c.level INTO parent_path, parent_level\n    FROM \"content\".\"category\" c WHERE c.id = NEW.parent_id;\n    IF NOT FOUND THEN\n        RAISE EXCEPTION 'category parent % does not exist', NEW.parent_id\n            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'category_parent_exists';\n    END IF;\n    IF NEW.parent_id = NEW.id OR (TG_OP = 'UPDATE' AND parent_path LIKE OLD.path || '%') THEN\n        RAISE EXCEPTION 'category cycle: % cannot be placed under %', NEW.name, NEW.parent_id USING ERRCODE = 'check_violation', CONSTRAINT = 'category_no_cycle';\n    END IF;\n    NEW.path := parent_path || replace(NEW.id::text, '-', '') || '/';\n    NEW.level := parent_level + 1;\n    RETURN NEW;\nEND;\n",
+                    hash="c65fabf11bd2d6653fd1cd7a3f7a3dc6ef750d06",
+                    operation="INSERT OR UPDATE",
+                    pgid="pgtrigger_category_tree_0b973",
+                    table='content"."category',
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='category',
-            trigger=pgtrigger.compiler.Trigger(name='category_tree_cascade', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.path IS DISTINCT FROM NEW.path)', func='\nUPDATE "content"."category" SET path = path WHERE parent_id = NEW.id;\nRETURN NULL;\n', hash='0635a11168a5dc6178cdbc45b249df32224384c4', operation='UPDATE', pgid='pgtrigger_category_tree_cascade_ac9e5', table='content"."category', when='AFTER')),
+            model_name="category",
+            trigger=pgtrigger.compiler.Trigger(
+                name="category_tree_cascade",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.path IS DISTINCT FROM NEW.path)",
+                    func='\nUPDATE "content"."category" SET path = path WHERE parent_id = NEW.id;\nRETURN NULL;\n',
+                    hash="0635a11168a5dc6178cdbc45b249df32224384c4",
+                    operation="UPDATE",
+                    pgid="pgtrigger_category_tree_cascade_ac9e5",
+                    table='content"."category',
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='category',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "audit"."content_category_event" ("created_at", "description", "id", "is_active", "level", "metadata", "name", "parent_id", "path", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "slug", "updated_at") VALUES (NEW."created_at", NEW."description", NEW."id", NEW."is_active", NEW."level", NEW."metadata", NEW."name", NEW."parent_id", NEW."path", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."slug", NEW."updated_at"); RETURN NULL;', hash='d9d2b466585333a8f65db91e8af0c651339556b8', operation='INSERT', pgid='pgtrigger_insert_insert_ab5e5', table='content"."category', when='AFTER')),
+            model_name="category",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "audit"."content_category_event" ("created_at", "description", "id", "is_active", "level", "metadata", "name", "parent_id", "path", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "slug", "updated_at") VALUES (NEW."created_at", NEW."description", NEW."id", NEW."is_active", NEW."level", NEW."metadata", NEW."name", NEW."parent_id", NEW."path", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."slug", NEW."updated_at"); RETURN NULL;',
+                    hash="d9d2b466585333a8f65db91e8af0c651339556b8",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_ab5e5",
+                    table='content"."category',
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='category',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."description" IS DISTINCT FROM (NEW."description") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."is_active" IS DISTINCT FROM (NEW."is_active") OR OLD."level" IS DISTINCT FROM (NEW."level") OR OLD."metadata" IS DISTINCT FROM (NEW."metadata") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."parent_id" IS DISTINCT FROM (NEW."parent_id") OR OLD."path" IS DISTINCT FROM (NEW."path") OR OLD."slug" IS DISTINCT FROM (NEW."slug"))', func='INSERT INTO "audit"."content_category_event" ("created_at", "description", "id", "is_active", "level", "metadata", "name", "parent_id", "path", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "slug", "updated_at") VALUES (NEW."created_at", NEW."description", NEW."id", NEW."is_active", NEW."level", NEW."metadata", NEW."name", NEW."parent_id", NEW."path", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."slug", NEW."updated_at"); RETURN NULL;', hash='4cfa90aa3b4d332fb7f2c5e227a084d077f2851a', operation='UPDATE', pgid='pgtrigger_update_update_cba69', table='content"."category', when='AFTER')),
+            model_name="category",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."description" IS DISTINCT FROM (NEW."description") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."is_active" IS DISTINCT FROM (NEW."is_active") OR OLD."level" IS DISTINCT FROM (NEW."level") OR OLD."metadata" IS DISTINCT FROM (NEW."metadata") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."parent_id" IS DISTINCT FROM (NEW."parent_id") OR OLD."path" IS DISTINCT FROM (NEW."path") OR OLD."slug" IS DISTINCT FROM (NEW."slug"))',
+                    func='INSERT INTO "audit"."content_category_event" ("created_at", "description", "id", "is_active", "level", "metadata", "name", "parent_id", "path", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "slug", "updated_at") VALUES (NEW."created_at", NEW."description", NEW."id", NEW."is_active", NEW."level", NEW."metadata", NEW."name", NEW."parent_id", NEW."path", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."slug", NEW."updated_at"); RETURN NULL;',
+                    hash="4cfa90aa3b4d332fb7f2c5e227a084d077f2851a",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_cba69",
+                    table='content"."category',
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='category',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "audit"."content_category_event" ("created_at", "description", "id", "is_active", "level", "metadata", "name", "parent_id", "path", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "slug", "updated_at") VALUES (OLD."created_at", OLD."description", OLD."id", OLD."is_active", OLD."level", OLD."metadata", OLD."name", OLD."parent_id", OLD."path", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."slug", OLD."updated_at"); RETURN NULL;', hash='6603939af7178df33eb954cec659850c2c538525', operation='DELETE', pgid='pgtrigger_delete_delete_2db5d', table='content"."category', when='AFTER')),
+            model_name="category",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "audit"."content_category_event" ("created_at", "description", "id", "is_active", "level", "metadata", "name", "parent_id", "path", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "slug", "updated_at") VALUES (OLD."created_at", OLD."description", OLD."id", OLD."is_active", OLD."level", OLD."metadata", OLD."name", OLD."parent_id", OLD."path", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."slug", OLD."updated_at"); RETURN NULL;',
+                    hash="6603939af7178df33eb954cec659850c2c538525",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_2db5d",
+                    table='content"."category',
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='courseprerequisite',
-            constraint=models.UniqueConstraint(fields=('course', 'prerequisite'), name='course_prerequisite_unique'),
+            model_name="courseprerequisite",
+            constraint=models.UniqueConstraint(
+                fields=("course", "prerequisite"), name="course_prerequisite_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='courseprerequisite',
-            constraint=models.CheckConstraint(condition=models.Q(('course', models.F('prerequisite')), _negated=True), name='course_prerequisite_not_self'),
+            model_name="courseprerequisite",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("course", models.F("prerequisite")), _negated=True),
+                name="course_prerequisite_not_self",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='courseprerequisite',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "audit"."content_course_prerequisite_event" ("course_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "prerequisite_id") VALUES (NEW."course_id", NEW."id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."prerequisite_id"); RETURN NULL;', hash='8bfd2a6c60e01b8db17705479bc810aa3c7f8b51', operation='INSERT', pgid='pgtrigger_insert_insert_c94cd', table='content"."course_prerequisite', when='AFTER')),
+            model_name="courseprerequisite",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "audit"."content_course_prerequisite_event" ("course_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "prerequisite_id") VALUES (NEW."course_id", NEW."id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."prerequisite_id"); RETURN NULL;',
+                    hash="8bfd2a6c60e01b8db17705479bc810aa3c7f8b51",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_c94cd",
+                    table='content"."course_prerequisite',
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='courseprerequisite',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "audit"."content_course_prerequisite_event" ("course_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "prerequisite_id") VALUES (NEW."course_id", NEW."id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."prerequisite_id"); RETURN NULL;', hash='01d3160bc88da5d13c753df0c3a0ace95d075dfc', operation='UPDATE', pgid='pgtrigger_update_update_0198b', table='content"."course_prerequisite', when='AFTER')),
+            model_name="courseprerequisite",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "audit"."content_course_prerequisite_event" ("course_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "prerequisite_id") VALUES (NEW."course_id", NEW."id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."prerequisite_id"); RETURN NULL;',
+                    hash="01d3160bc88da5d13c753df0c3a0ace95d075dfc",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_0198b",
+                    table='content"."course_prerequisite',
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='courseprerequisite',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "audit"."content_course_prerequisite_event" ("course_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "prerequisite_id") VALUES (OLD."course_id", OLD."id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."prerequisite_id"); RETURN NULL;', hash='b1e5190d58b0cb14513a364c86b0fb7f4de2f583', operation='DELETE', pgid='pgtrigger_delete_delete_2c9bb', table='content"."course_prerequisite', when='AFTER')),
+            model_name="courseprerequisite",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "audit"."content_course_prerequisite_event" ("course_id", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "prerequisite_id") VALUES (OLD."course_id", OLD."id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."prerequisite_id"); RETURN NULL;',
+                    hash="b1e5190d58b0cb14513a364c86b0fb7f4de2f583",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_2c9bb",
+                    table='content"."course_prerequisite',
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='course',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['search_vector'], name='course_search_vector'),
+            model_name="course",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["search_vector"], name="course_search_vector"
+            ),
         ),
         migrations.AddIndex(
-            model_name='course',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['title'], name='course_title_trgm', opclasses=['gin_trgm_ops']),
+            model_name="course",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["title"], name="course_title_trgm", opclasses=["gin_trgm_ops"]
+            ),
         ),
         migrations.AddIndex(
-            model_name='course',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['status', 'visibility'], name='course_catalog'),
+            model_name="course",
+            index=models.Index(
+                condition=models.Q(("deleted_at__isnull", True)),
+                fields=["status", "visibility"],
+                name="course_catalog",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'review', 'published', 'archived'])), name='course_status_valid'),
+            model_name="course",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["draft", "review", "published", "archived"])),
+                name="course_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.CheckConstraint(condition=models.Q(('level__in', ['beginner', 'intermediate', 'advanced'])), name='course_level_valid'),
+            model_name="course",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("level__in", ["beginner", "intermediate", "advanced"])),
+                name="course_level_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.CheckConstraint(condition=models.Q(('visibility__in', ['public', 'unlisted', 'private'])), name='course_visibility_valid'),
+            model_name="course",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("visibility__in", ["public", "unlisted", "private"])),
+                name="course_visibility_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.CheckConstraint(condition=models.Q(('access_type__in', ['free', 'paid', 'subscription'])), name='course_access_type_valid'),
+            model_name="course",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("access_type__in", ["free", "paid", "subscription"])),
+                name="course_access_type_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('access_type', 'free'), ('price_minor', 0)), models.Q(models.Q(('access_type', 'free'), _negated=True), ('price_minor__gt', 0)), _connector='OR'), name='course_free_iff_price_zero'),
+            model_name="course",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("access_type", "free"), ("price_minor", 0)),
+                    models.Q(
+                        models.Q(("access_type", "free"), _negated=True), ("price_minor__gt", 0)
+                    ),
+                    _connector="OR",
+                ),
+                name="course_free_iff_price_zero",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.CheckConstraint(condition=models.Q(('currency__regex', '^[A-Z]{3}$')), name='course_currency_iso'),
+            model_name="course",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("currency__regex", "^[A-Z]{3}$")), name="course_currency_iso"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.CheckConstraint(condition=models.Q(('language__regex', '^[a-z]{2}(-[A-Z]{2})?$')), name='course_language_format'),
+            model_name="course",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("language__regex", "^[a-z]{2}(-[A-Z]{2})?$")),
+                name="course_language_format",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.CheckConstraint(condition=models.Q(('slug__regex', '^[a-z0-9]+(-[a-z0-9]+)*$')), name='course_slug_format'),
+            model_name="course",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("slug__regex", "^[a-z0-9]+(-[a-z0-9]+)*$")),
+                name="course_slug_format",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.CheckConstraint(condition=models.Q(('max_enrollments__isnull', True), ('max_enrollments__gt', 0), _connector='OR'), name='course_max_enrollments_positive'),
+            model_name="course",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("max_enrollments__isnull", True), ("max_enrollments__gt", 0), _connector="OR"
+                ),
+                name="course_max_enrollments_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.CheckConstraint(condition=models.Q(('estimated_duration_minutes__isnull', True), ('estimated_duration_minutes__gt', 0), _connector='OR'), name='course_duration_positive'),
+            model_name="course",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("estimated_duration_minutes__isnull", True),
+                    ("estimated_duration_minutes__gt", 0),
+                    _connector="OR",
+                ),
+                name="course_duration_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'published'), _negated=True), ('published_at__isnull', False), _connector='OR'), name='course_published_has_timestamp'),
+            model_name="course",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "published"), _negated=True),
+                    ("published_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="course_published_has_timestamp",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='course',
-            trigger=pgtrigger.compiler.Trigger(name='set_updated_at', sql=pgtrigger.compiler.UpsertTriggerSql(func='NEW.updated_at = now(); RETURN NEW;', hash='d0b286b858a6ff4f8388c6e83beed782ee37e11a', operation='UPDATE', pgid='pgtrigger_set_updated_at_5e47b', table='content"."course', when='BEFORE')),
+            model_name="course",
+            trigger=pgtrigger.compiler.Trigger(
+                name="set_updated_at",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="NEW.updated_at = now(); RETURN NEW;",
+                    hash="d0b286b858a6ff4f8388c6e83beed782ee37e11a",
+                    operation="UPDATE",
+                    pgid="pgtrigger_set_updated_at_5e47b",
+                    table='content"."course',
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='course',
-            trigger=pgtrigger.compiler.Trigger(name='course_status_transition', sql=pgtrigger.compiler.UpsertTriggerSql(func="\nIF TG_OP = 'INSERT' THEN\n    IF NEW.status <> 'draft' THEN\n        RAISE EXCEPTION 'a course starts as a draft, not %', NEW.status USING ERRCODE = 'check_violation', CONSTRAINT = 'course_status_transition';\n    END IF;\nELSIF NEW.status IS DISTINCT FROM OLD.status THEN\n    IF (OLD.status, NEW.status) NOT IN (('draft', 'review'), ('review', 'draft'), ('review', 'published'), ('published', 'archived'), ('archived', 'draft')) THEN\n        RAISE EXCEPTION 'illegal course status transition: % -> %', OLD.status, NEW.status USING ERRCODE = 'check_violation', CONSTRAINT = 'course_status_transition';\n    END IF;\n    IF NEW.status = 'published' AND NEW.published_at IS NULL THEN\n        NEW.published_at := now();\n    END IF;\nEND IF;\nRETURN NEW;\n", hash='46a8045cbd4dac630ac7ac20ef2681d5b49a885b', operation='INSERT OR UPDATE', pgid='pgtrigger_course_status_transition_63684', table='content"."course', when='BEFORE')),
+            model_name="course",
+            trigger=pgtrigger.compiler.Trigger(
+                name="course_status_transition",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="\nIF TG_OP = 'INSERT' THEN\n    IF NEW.status <> 'draft' THEN\n        RAISE EXCEPTION 'a course starts as a draft, not %', NEW.status USING ERRCODE = 'check_violation', CONSTRAINT = 'course_status_transition';\n    END IF;\nELSIF NEW.status IS DISTINCT FROM OLD.status THEN\n    IF (OLD.status, NEW.status) NOT IN (('draft', 'review'), ('review', 'draft'), ('review', 'published'), ('published', 'archived'), ('archived', 'draft')) THEN\n        RAISE EXCEPTION 'illegal course status transition: % -> %', OLD.status, NEW.status USING ERRCODE = 'check_violation', CONSTRAINT = 'course_status_transition';\n    END IF;\n    IF NEW.status = 'published' AND NEW.published_at IS NULL THEN\n        NEW.published_at := now();\n    END IF;\nEND IF;\nRETURN NEW;\n",
+                    hash="46a8045cbd4dac630ac7ac20ef2681d5b49a885b",
+                    operation="INSERT OR UPDATE",
+                    pgid="pgtrigger_course_status_transition_63684",
+                    table='content"."course',
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='course',
-            trigger=pgtrigger.compiler.Trigger(name='course_search_vector', sql=pgtrigger.compiler.UpsertTriggerSql(func="\nNEW.search_vector :=\n    setweight(to_tsvector('english'::regconfig, coalesce(NEW.title, '')), 'A')\n    || setweight(to_tsvector('english'::regconfig,\n                 coalesce(NEW.short_description, '') || ' ' || coalesce(NEW.description, '')), 'B')\n    || setweight(to_tsvector('english'::regconfig,\n                 array_to_string(coalesce(NEW.tags, '{}'::text[]), ' ')), 'C');\nRETURN NEW;\n", hash='4887704e035144894df2eb9ea667b4618192844a', operation='INSERT OR UPDATE', pgid='pgtrigger_course_search_vector_4f2f3', table='content"."course', when='BEFORE')),
+            model_name="course",
+            trigger=pgtrigger.compiler.Trigger(
+                name="course_search_vector",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="\nNEW.search_vector :=\n    setweight(to_tsvector('english'::regconfig, coalesce(NEW.title, '')), 'A')\n    || setweight(to_tsvector('english'::regconfig,\n                 coalesce(NEW.short_description, '') || ' ' || coalesce(NEW.description, '')), 'B')\n    || setweight(to_tsvector('english'::regconfig,\n                 array_to_string(coalesce(NEW.tags, '{}'::text[]), ' ')), 'C');\nRETURN NEW;\n",
+                    hash="4887704e035144894df2eb9ea667b4618192844a",
+                    operation="INSERT OR UPDATE",
+                    pgid="pgtrigger_course_search_vector_4f2f3",
+                    table='content"."course',
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='course',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "audit"."content_course_event" ("access_type", "category_id", "created_at", "created_by_id", "currency", "deleted_at", "description", "estimated_duration_minutes", "id", "instructor_id", "is_featured", "language", "learning_objectives", "level", "max_enrollments", "meta_keywords", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "preview_video_url", "price_minor", "published_at", "seo_description", "seo_title", "short_description", "slug", "status", "tags", "thumbnail_url", "title", "updated_at", "visibility") VALUES (NEW."access_type", NEW."category_id", NEW."created_at", NEW."created_by_id", NEW."currency", NEW."deleted_at", NEW."description", NEW."estimated_duration_minutes", NEW."id", NEW."instructor_id", NEW."is_featured", NEW."language", NEW."learning_objectives", NEW."level", NEW."max_enrollments", NEW."meta_keywords", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."preview_video_url", NEW."price_minor", NEW."published_at", NEW."seo_description", NEW."seo_title", NEW."short_description", NEW."slug", NEW."status", NEW."tags", NEW."thumbnail_url", NEW."title", NEW."updated_at", NEW."visibility"); RETURN NULL;', hash='8eb95cd06ddb4e41281c22611d7c1a16e475b796', operation='INSERT', pgid='pgtrigger_insert_insert_771cf', table='content"."course', when='AFTER')),
+            model_name="course",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "audit"."content_course_event" ("access_type", "category_id", "created_at", "created_by_id", "currency", "deleted_at", "description", "estimated_duration_minutes", "id", "instructor_id", "is_featured", "language", "learning_objectives", "level", "max_enrollments", "meta_keywords", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "preview_video_url", "price_minor", "published_at", "seo_description", "seo_title", "short_description", "slug", "status", "tags", "thumbnail_url", "title", "updated_at", "visibility") VALUES (NEW."access_type", NEW."category_id", NEW."created_at", NEW."created_by_id", NEW."currency", NEW."deleted_at", NEW."description", NEW."estimated_duration_minutes", NEW."id", NEW."instructor_id", NEW."is_featured", NEW."language", NEW."learning_objectives", NEW."level", NEW."max_enrollments", NEW."meta_keywords", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."preview_video_url", NEW."price_minor", NEW."published_at", NEW."seo_description", NEW."seo_title", NEW."short_description", NEW."slug", NEW."status", NEW."tags", NEW."thumbnail_url", NEW."title", NEW."updated_at", NEW."visibility"); RETURN NULL;',
+                    hash="8eb95cd06ddb4e41281c22611d7c1a16e475b796",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_771cf",
+                    table='content"."course',
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='course',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."access_type" IS DISTINCT FROM (NEW."access_type") OR OLD."category_id" IS DISTINCT FROM (NEW."category_id") OR OLD."created_by_id" IS DISTINCT FROM (NEW."created_by_id") OR OLD."currency" IS DISTINCT FROM (NEW."currency") OR OLD."deleted_at" IS DISTINCT FROM (NEW."deleted_at") OR OLD."description" IS DISTINCT FROM (NEW."description") OR OLD."estimated_duration_minutes" IS DISTINCT FROM (NEW."estimated_duration_minutes") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."instructor_id" IS DISTINCT FROM (NEW."instructor_id") OR OLD."is_featured" IS DISTINCT FROM (NEW."is_featured") OR OLD."language" IS DISTINCT FROM (NEW."language") OR OLD."learning_objectives" IS DISTINCT FROM (NEW."learning_objectives") OR OLD."level" IS DISTINCT FROM (NEW."level") OR OLD."max_enrollments" IS DISTINCT FROM (NEW."max_enrollments") OR OLD."meta_keywords" IS DISTINCT FROM (NEW."meta_keywords") OR OLD."preview_video_url" IS DISTINCT FROM (NEW."preview_video_url") OR OLD."price_minor" IS DISTINCT FROM (NEW."price_minor") OR OLD."published_at" IS DISTINCT FROM (NEW."published_at") OR OLD."seo_description" IS DISTINCT FROM (NEW."seo_description") OR OLD."seo_title" IS DISTINCT FROM (NEW."seo_title") OR OLD."short_description" IS DISTINCT FROM (NEW."short_description") OR OLD."slug" IS DISTINCT FROM (NEW."slug") OR OLD."status" IS DISTINCT FROM (NEW."status") OR OLD."tags" IS DISTINCT FROM (NEW."tags") OR OLD."thumbnail_url" IS DISTINCT FROM (NEW."thumbnail_url") OR OLD."title" IS DISTINCT FROM (NEW."title") OR OLD."visibility" IS DISTINCT FROM (NEW."visibility"))', func='INSERT INTO "audit"."content_course_event" ("access_type", "category_id", "created_at", "created_by_id", "currency", "deleted_at", "description", "estimated_duration_minutes", "id", "instructor_id", "is_featured", "language", "learning_objectives", "level", "max_enrollments", "meta_keywords", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "preview_video_url", "price_minor", "published_at", "seo_description", "seo_title", "short_description", "slug", "status", "tags", "thumbnail_url", "title", "updated_at", "visibility") VALUES (NEW."access_type", NEW."category_id", NEW."created_at", NEW."created_by_id", NEW."currency", NEW."deleted_at", NEW."description", NEW."estimated_duration_minutes", NEW."id", NEW."instructor_id", NEW."is_featured", NEW."language", NEW."learning_objectives", NEW."level", NEW."max_enrollments", NEW."meta_keywords", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."preview_video_url", NEW."price_minor", NEW."published_at", NEW."seo_description", NEW."seo_title", NEW."short_description", NEW."slug", NEW."status", NEW."tags", NEW."thumbnail_url", NEW."title", NEW."updated_at", NEW."visibility"); RETURN NULL;', hash='745c2f9e40829813db82cebe9800b89f81e1f293', operation='UPDATE', pgid='pgtrigger_update_update_83c76', table='content"."course', when='AFTER')),
+            model_name="course",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."access_type" IS DISTINCT FROM (NEW."access_type") OR OLD."category_id" IS DISTINCT FROM (NEW."category_id") OR OLD."created_by_id" IS DISTINCT FROM (NEW."created_by_id") OR OLD."currency" IS DISTINCT FROM (NEW."currency") OR OLD."deleted_at" IS DISTINCT FROM (NEW."deleted_at") OR OLD."description" IS DISTINCT FROM (NEW."description") OR OLD."estimated_duration_minutes" IS DISTINCT FROM (NEW."estimated_duration_minutes") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."instructor_id" IS DISTINCT FROM (NEW."instructor_id") OR OLD."is_featured" IS DISTINCT FROM (NEW."is_featured") OR OLD."language" IS DISTINCT FROM (NEW."language") OR OLD."learning_objectives" IS DISTINCT FROM (NEW."learning_objectives") OR OLD."level" IS DISTINCT FROM (NEW."level") OR OLD."max_enrollments" IS DISTINCT FROM (NEW."max_enrollments") OR OLD."meta_keywords" IS DISTINCT FROM (NEW."meta_keywords") OR OLD."preview_video_url" IS DISTINCT FROM (NEW."preview_video_url") OR OLD."price_minor" IS DISTINCT FROM (NEW."price_minor") OR OLD."published_at" IS DISTINCT FROM (NEW."published_at") OR OLD."seo_description" IS DISTINCT FROM (NEW."seo_description") OR OLD."seo_title" IS DISTINCT FROM (NEW."seo_title") OR OLD."short_description" IS DISTINCT FROM (NEW."short_description") OR OLD."slug" IS DISTINCT FROM (NEW."slug") OR OLD."status" IS DISTINCT FROM (NEW."status") OR OLD."tags" IS DISTINCT FROM (NEW."tags") OR OLD."thumbnail_url" IS DISTINCT FROM (NEW."thumbnail_url") OR OLD."title" IS DISTINCT FROM (NEW."title") OR OLD."visibility" IS DISTINCT FROM (NEW."visibility"))',
+                    func='INSERT INTO "audit"."content_course_event" ("access_type", "category_id", "created_at", "created_by_id", "currency", "deleted_at", "description", "estimated_duration_minutes", "id", "instructor_id", "is_featured", "language", "learning_objectives", "level", "max_enrollments", "meta_keywords", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "preview_video_url", "price_minor", "published_at", "seo_description", "seo_title", "short_description", "slug", "status", "tags", "thumbnail_url", "title", "updated_at", "visibility") VALUES (NEW."access_type", NEW."category_id", NEW."created_at", NEW."created_by_id", NEW."currency", NEW."deleted_at", NEW."description", NEW."estimated_duration_minutes", NEW."id", NEW."instructor_id", NEW."is_featured", NEW."language", NEW."learning_objectives", NEW."level", NEW."max_enrollments", NEW."meta_keywords", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."preview_video_url", NEW."price_minor", NEW."published_at", NEW."seo_description", NEW."seo_title", NEW."short_description", NEW."slug", NEW."status", NEW."tags", NEW."thumbnail_url", NEW."title", NEW."updated_at", NEW."visibility"); RETURN NULL;',
+                    hash="745c2f9e40829813db82cebe9800b89f81e1f293",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_83c76",
+                    table='content"."course',
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='course',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "audit"."content_course_event" ("access_type", "category_id", "created_at", "created_by_id", "currency", "deleted_at", "description", "estimated_duration_minutes", "id", "instructor_id", "is_featured", "language", "learning_objectives", "level", "max_enrollments", "meta_keywords", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "preview_video_url", "price_minor", "published_at", "seo_description", "seo_title", "short_description", "slug", "status", "tags", "thumbnail_url", "title", "updated_at", "visibility") VALUES (OLD."access_type", OLD."category_id", OLD."created_at", OLD."created_by_id", OLD."currency", OLD."deleted_at", OLD."description", OLD."estimated_duration_minutes", OLD."id", OLD."instructor_id", OLD."is_featured", OLD."language", OLD."learning_objectives", OLD."level", OLD."max_enrollments", OLD."meta_keywords", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."preview_video_url", OLD."price_minor", OLD."published_at", OLD."seo_description", OLD."seo_title", OLD."short_description", OLD."slug", OLD."status", OLD."tags", OLD."thumbnail_url", OLD."title", OLD."updated_at", OLD."visibility"); RETURN NULL;', hash='2369123b45bfd4b232641bafd09282d3792e086c', operation='DELETE', pgid='pgtrigger_delete_delete_e8b5f', table='content"."course', when='AFTER')),
+            model_name="course",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "audit"."content_course_event" ("access_type", "category_id", "created_at", "created_by_id", "currency", "deleted_at", "description", "estimated_duration_minutes", "id", "instructor_id", "is_featured", "language", "learning_objectives", "level", "max_enrollments", "meta_keywords", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "preview_video_url", "price_minor", "published_at", "seo_description", "seo_title", "short_description", "slug", "status", "tags", "thumbnail_url", "title", "updated_at", "visibility") VALUES (OLD."access_type", OLD."category_id", OLD."created_at", OLD."created_by_id", OLD."currency", OLD."deleted_at", OLD."description", OLD."estimated_duration_minutes", OLD."id", OLD."instructor_id", OLD."is_featured", OLD."language", OLD."learning_objectives", OLD."level", OLD."max_enrollments", OLD."meta_keywords", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."preview_video_url", OLD."price_minor", OLD."published_at", OLD."seo_description", OLD."seo_title", OLD."short_description", OLD."slug", OLD."status", OLD."tags", OLD."thumbnail_url", OLD."title", OLD."updated_at", OLD."visibility"); RETURN NULL;',
+                    hash="2369123b45bfd4b232641bafd09282d3792e086c",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_e8b5f",
+                    table='content"."course',
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='interactivecontent',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['configuration'], name='interactive_configuration'),
+            model_name="interactivecontent",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["configuration"], name="interactive_configuration"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='interactivecontent',
-            constraint=models.CheckConstraint(condition=models.Q(('content_type__in', ['quiz', 'video_interactive', 'simulation'])), name='interactive_content_type_valid'),
+            model_name="interactivecontent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("content_type__in", ["quiz", "video_interactive", "simulation"])
+                ),
+                name="interactive_content_type_valid",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='interactivecontent',
-            trigger=pgtrigger.compiler.Trigger(name='set_updated_at', sql=pgtrigger.compiler.UpsertTriggerSql(func='NEW.updated_at = now(); RETURN NEW;', hash='906d1ef5785a0076b5bc38086fe4bf1d30c915bd', operation='UPDATE', pgid='pgtrigger_set_updated_at_1032e', table='content"."interactive_content', when='BEFORE')),
+            model_name="interactivecontent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="set_updated_at",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="NEW.updated_at = now(); RETURN NEW;",
+                    hash="906d1ef5785a0076b5bc38086fe4bf1d30c915bd",
+                    operation="UPDATE",
+                    pgid="pgtrigger_set_updated_at_1032e",
+                    table='content"."interactive_content',
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='interactivecontent',
-            trigger=pgtrigger.compiler.Trigger(name='interactive_content_configuration', sql=pgtrigger.compiler.UpsertTriggerSql(func="\nDECLARE\n    q jsonb;\n    ids text[] := '{}';\nBEGIN\n    IF jsonb_typeof(NEW.configuration) IS DISTINCT FROM 'object' THEN\n        RAISE EXCEPTION 'configuration must be an object' USING ERRCODE = 'check_violation', CONSTRAINT = 'interactive_content_configuration';\n    END IF;\n    CASE NEW.content_type\n    WHEN 'quiz' THEN\n        IF jsonb_typeof(NEW.configuration->'questions') IS DISTINCT FROM 'array'\n           OR jsonb_array_length(NEW.configuration->'questions') = 0 THEN\n            RAISE EXCEPTION 'quiz content must have a non-empty questions array' USING ERRCODE = 'check_violation', CONSTRAINT = 'interactive_content_configuration';\n        END IF;\n        FOR q IN SELECT value FROM jsonb_array_elements(NEW.configuration->'questions') LOOP\n            IF jsonb_typeof(q->'id') IS DISTINCT FROM 'string'\n               OR coalesce(q->>'type', '') NOT IN ('single_choice', 'multiple_choice', 'true_false', 'short_answer')\n               OR jsonb_typeof(q->'prompt') IS DISTINCT FROM 'string'\n               OR jsonb_typeof(q->'points') IS DISTINCT FROM 'number'\n               OR (q->>'points')::numeric <= 0 THEN\n                RAISE EXCEPTION 'each quiz question needs an id, a known type, a prompt and points > 0' USING ERRCODE = 'check_violation', CONSTRAINT = 'interactive_content_configuration';\n            END IF;\n            IF q->>'id' = ANY(ids) THEN\n                RAISE EXCEPTION 'quiz question id % is used twice', q->>'id' USING ERRCODE = 'check_violation', CONSTRAINT = 'interactive_content_configuration';\n            END IF;\n            ids := ids || (q->>'id');\n            IF q->>'type' IN ('single_choice', 'multiple_choice') AND (\n                jsonb_typeof(q->'choices') IS DISTINCT FROM 'array'\n                OR jsonb_array_length(q->'choices') < 2\n                OR NOT jsonb_path_exists(q, '$.choices[*] ? (@.correct == true)')\n                OR (q->>'type' = 'single_choice'\n                    AND jsonb_array_length(jsonb_path_query_array(\n                        q, '$.choices[*] ? (@.correct == true)')) <> 1)\n            ) THEN\n                RAISE EXCEPTION 'choice question % needs at least two choices and the right number of correct ones', q->>'id' USING ERRCODE = 'check_violation', CONSTRAINT = 'interactive_content_configuration';\n            END IF;\n            IF q->>'type' = 'true_false' AND jsonb_typeof(q->'answer') IS DISTINCT FROM 'boolean'\n            THEN\n                RAISE EXCEPTION 'true/false question % needs a boolean answer', q->>'id' USING ERRCODE = 'check_violation', CONSTRAINT = 'interactive_content_configuration';\n            END IF;\n            IF q->>'type' = 'short_answer' AND (\n                jsonb_typeof(q->'accepted_answers') IS DISTINCT FROM 'array'\n                OR jsonb_array_length(q->'accepted_answers') = 0\n            ) THEN\n                RAISE EXCEPTION 'short-answer question % needs accepted answers', q->>'id' USING ERRCODE = 'check_violation', CONSTRAINT = 'interactive_content_configuration';\n            END IF;\n        END LOOP;\n    WHEN 'video_interactive' THEN\n        IF jsonb_typeof(NEW.configuration->'video_url') IS DISTINCT FROM 'string'\n           OR jsonb_typeof(NEW.configuration->'interactions') IS DISTINCT FROM 'array' THEN\n            RAISE EXCEPTION 'interactive video must have video_url and interactions' USING ERRCODE = 'check_violation', CONSTRAINT = 'interactive_content_configuration';\n        END IF;\n    WHEN 'simulation' THEN\n        IF jsonb_typeof(NEW.configuration->'simulation_config') IS DISTINCT FROM 'object'\n           OR jsonb_typeof(NEW.configuration->'parameters') IS DISTINCT FROM 'array' THEN\n            RAISE EXCEPTION 'simulation must have simulation_config and parameters' USING ERRCODE = 'check_violation', CONSTRAINT = 'interactive_content_configuration';\n        END IF;\n    ELSE\n        RAISE EXCEPTION 'unknown interactive content type %', NEW.content_type USING ERRCODE = 'check_violation', CONSTRAINT = 'interactive_content_configuration';\n    END CASE;\n    RETURN NEW;\nEND;\n", hash='e42654ca439abba48eadea4fe8534e49ebaf3acd', operation='INSERT OR UPDATE', pgid='pgtrigger_interactive_content_configuration_b1ffb', table='content"."interactive_content', when='BEFORE')),
+            model_name="interactivecontent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="interactive_content_configuration",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="\nDECLARE\n    q jsonb;\n    ids text[] := '{}';\nBEGIN\n    IF jsonb_typeof(NEW.configuration) IS DISTINCT FROM 'object' THEN\n        RAISE EXCEPTION 'configuration must be an object' USING ERRCODE = 'check_violation', CONSTRAINT = 'interactive_content_configuration';\n    END IF;\n    CASE NEW.content_type\n    WHEN 'quiz' THEN\n        IF jsonb_typeof(NEW.configuration->'questions') IS DISTINCT FROM 'array'\n           OR jsonb_array_length(NEW.configuration->'questions') = 0 THEN\n            RAISE EXCEPTION 'quiz content must have a non-empty questions array' USING ERRCODE = 'check_violation', CONSTRAINT = 'interactive_content_configuration';\n        END IF;\n        FOR q IN SELECT value FROM jsonb_array_elements(NEW.configuration->'questions') LOOP\n            IF jsonb_typeof(q->'id') IS DISTINCT FROM 'string'\n               OR coalesce(q->>'type', '') NOT IN ('single_choice', 'multiple_choice', 'true_false', 'short_answer')\n               OR jsonb_typeof(q->'prompt') IS DISTINCT FROM 'string'\n               OR jsonb_typeof(q->'points') IS DISTINCT FROM 'number'\n               OR (q->>'points')::numeric <= 0 THEN\n                RAISE EXCEPTION 'each quiz question needs an id, a known type, a prompt and points > 0' USING ERRCODE = 'check_violation', CONSTRAINT = 'interactive_content_configuration';\n            END IF;\n            IF q->>'id' = ANY(ids) THEN\n                RAISE EXCEPTION 'quiz question id % is used twice', q->>'id' USING ERRCODE = 'check_violation', CONSTRAINT = 'interactive_content_configuration';\n            END IF;\n            ids := ids || (q->>'id');\n            IF q->>'type' IN ('single_choice', 'multiple_choice') AND (\n                jsonb_typeof(q->'choices') IS DISTINCT FROM 'array'\n                OR jsonb_array_length(q->'choices') < 2\n                OR NOT jsonb_path_exists(q, '$.choices[*] ? (@.correct == true)')\n                OR (q->>'type' = 'single_choice'\n                    AND jsonb_array_length(jsonb_path_query_array(\n                        q, '$.choices[*] ? (@.correct == true)')) <> 1)\n            ) THEN\n                RAISE EXCEPTION 'choice question % needs at least two choices and the right number of correct ones', q->>'id' USING ERRCODE = 'check_violation', CONSTRAINT = 'interactive_content_configuration';\n            END IF;\n            IF q->>'type' = 'true_false' AND jsonb_typeof(q->'answer') IS DISTINCT FROM 'boolean'\n            THEN\n                RAISE EXCEPTION 'true/false question % needs a boolean answer', q->>'id' USING ERRCODE = 'check_violation', CONSTRAINT = 'interactive_content_configuration';\n            END IF;\n            IF q->>'type' = 'short_answer' AND (\n                jsonb_typeof(q->'accepted_answers') IS DISTINCT FROM 'array'\n                OR jsonb_array_length(q->'accepted_answers') = 0\n            ) THEN\n                RAISE EXCEPTION 'short-answer question % needs accepted answers', q->>'id' USING ERRCODE = 'check_violation', CONSTRAINT = 'interactive_content_configuration';\n            END IF;\n        END LOOP;\n    WHEN 'video_interactive' THEN\n        IF jsonb_typeof(NEW.configuration->'video_url') IS DISTINCT FROM 'string'\n           OR jsonb_typeof(NEW.configuration->'interactions') IS DISTINCT FROM 'array' THEN\n            RAISE EXCEPTION 'interactive video must have video_url and interactions' USING ERRCODE = 'check_violation', CONSTRAINT = 'interactive_content_configuration';\n        END IF;\n    WHEN 'simulation' THEN\n        IF jsonb_typeof(NEW.configuration->'simulation_config') IS DISTINCT FROM 'object'\n           OR jsonb_typeof(NEW.configuration->'parameters') IS DISTINCT FROM 'array' THEN\n            RAISE EXCEPTION 'simulation must have simulation_config and parameters' USING ERRCODE = 'check_violation', CONSTRAINT = 'interactive_content_configuration';\n        END IF;\n    ELSE\n        RAISE EXCEPTION 'unknown interactive content type %', NEW.content_type USING ERRCODE = 'check_violation', CONSTRAINT = 'interactive_content_configuration';\n    END CASE;\n    RETURN NEW;\nEND;\n",
+                    hash="e42654ca439abba48eadea4fe8534e49ebaf3acd",
+                    operation="INSERT OR UPDATE",
+                    pgid="pgtrigger_interactive_content_configuration_b1ffb",
+                    table='content"."interactive_content',
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='interactivecontent',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "audit"."content_interactive_content_event" ("configuration", "content_type", "created_at", "id", "lesson_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "schema_version", "title", "updated_at") VALUES (NEW."configuration", NEW."content_type", NEW."created_at", NEW."id", NEW."lesson_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."schema_version", NEW."title", NEW."updated_at"); RETURN NULL;', hash='dbfe59e86feba3dc66b3dd33cc374a654cbf84d2', operation='INSERT', pgid='pgtrigger_insert_insert_b7003', table='content"."interactive_content', when='AFTER')),
+            model_name="interactivecontent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "audit"."content_interactive_content_event" ("configuration", "content_type", "created_at", "id", "lesson_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "schema_version", "title", "updated_at") VALUES (NEW."configuration", NEW."content_type", NEW."created_at", NEW."id", NEW."lesson_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."schema_version", NEW."title", NEW."updated_at"); RETURN NULL;',
+                    hash="dbfe59e86feba3dc66b3dd33cc374a654cbf84d2",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_b7003",
+                    table='content"."interactive_content',
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='interactivecontent',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."configuration" IS DISTINCT FROM (NEW."configuration") OR OLD."content_type" IS DISTINCT FROM (NEW."content_type") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."lesson_id" IS DISTINCT FROM (NEW."lesson_id") OR OLD."schema_version" IS DISTINCT FROM (NEW."schema_version") OR OLD."title" IS DISTINCT FROM (NEW."title"))', func='INSERT INTO "audit"."content_interactive_content_event" ("configuration", "content_type", "created_at", "id", "lesson_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "schema_version", "title", "updated_at") VALUES (NEW."configuration", NEW."content_type", NEW."created_at", NEW."id", NEW."lesson_id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."schema_version", NEW."title", NEW."updated_at"); RETURN NULL;', hash='7a69211cca8c2dee784730cd7c6a3fb2eca6b3d2', operation='UPDATE', pgid='pgtrigger_update_update_e3dc1', table='content"."interactive_content', when='AFTER')),
+            model_name="interactivecontent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."configuration" IS DISTINCT FROM (NEW."configuration") OR OLD."content_type" IS DISTINCT FROM (NEW."content_type") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."lesson_id" IS DISTINCT FROM (NEW."lesson_id") OR OLD."schema_version" IS DISTINCT FROM (NEW."schema_version") OR OLD."title" IS DISTINCT FROM (NEW."title"))',
+                    func='INSERT INTO "audit"."content_interactive_content_event" ("configuration", "content_type", "created_at", "id", "lesson_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "schema_version", "title", "updated_at") VALUES (NEW."configuration", NEW."content_type", NEW."created_at", NEW."id", NEW."lesson_id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."schema_version", NEW."title", NEW."updated_at"); RETURN NULL;',
+                    hash="7a69211cca8c2dee784730cd7c6a3fb2eca6b3d2",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_e3dc1",
+                    table='content"."interactive_content',
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='interactivecontent',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "audit"."content_interactive_content_event" ("configuration", "content_type", "created_at", "id", "lesson_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "schema_version", "title", "updated_at") VALUES (OLD."configuration", OLD."content_type", OLD."created_at", OLD."id", OLD."lesson_id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."schema_version", OLD."title", OLD."updated_at"); RETURN NULL;', hash='a8c2bcaa4fefcb887d72f83e3789e6f00ee9ba3d', operation='DELETE', pgid='pgtrigger_delete_delete_87390', table='content"."interactive_content', when='AFTER')),
+            model_name="interactivecontent",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "audit"."content_interactive_content_event" ("configuration", "content_type", "created_at", "id", "lesson_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "schema_version", "title", "updated_at") VALUES (OLD."configuration", OLD."content_type", OLD."created_at", OLD."id", OLD."lesson_id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."schema_version", OLD."title", OLD."updated_at"); RETURN NULL;',
+                    hash="a8c2bcaa4fefcb887d72f83e3789e6f00ee9ba3d",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_87390",
+                    table='content"."interactive_content',
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddIndex(
-            model_name='lessonplan',
-            index=models.Index(fields=['owner', 'week_of'], name='lesson_plan_owner_week'),
+            model_name="lessonplan",
+            index=models.Index(fields=["owner", "week_of"], name="lesson_plan_owner_week"),
         ),
         migrations.AddIndex(
-            model_name='lessonplan',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['tags'], name='lesson_plan_tags'),
+            model_name="lessonplan",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["tags"], name="lesson_plan_tags"
+            ),
         ),
         migrations.AddIndex(
-            model_name='lessonplan',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['lesson_data'], name='lesson_plan_data'),
+            model_name="lessonplan",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["lesson_data"], name="lesson_plan_data"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lessonplan',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'published', 'archived'])), name='lesson_plan_status_valid'),
+            model_name="lessonplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["draft", "published", "archived"])),
+                name="lesson_plan_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lessonplan',
-            constraint=models.CheckConstraint(condition=models.Q(('grade_level', ''), ('grade_level__in', ('K', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12')), _connector='OR'), name='lesson_plan_grade_level_valid'),
+            model_name="lessonplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("grade_level", ""),
+                    (
+                        "grade_level__in",
+                        ("K", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"),
+                    ),
+                    _connector="OR",
+                ),
+                name="lesson_plan_grade_level_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lessonplan',
-            constraint=models.CheckConstraint(condition=models.Q(('week_of__iso_week_day', 1)), name='lesson_plan_week_of_monday'),
+            model_name="lessonplan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("week_of__iso_week_day", 1)), name="lesson_plan_week_of_monday"
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='lessonplan',
-            trigger=pgtrigger.compiler.Trigger(name='set_updated_at', sql=pgtrigger.compiler.UpsertTriggerSql(func='NEW.updated_at = now(); RETURN NEW;', hash='6f3b8e802475b8c292134b3764ac93b4d1d00bb7', operation='UPDATE', pgid='pgtrigger_set_updated_at_64f55', table='content"."lesson_plan', when='BEFORE')),
+            model_name="lessonplan",
+            trigger=pgtrigger.compiler.Trigger(
+                name="set_updated_at",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="NEW.updated_at = now(); RETURN NEW;",
+                    hash="6f3b8e802475b8c292134b3764ac93b4d1d00bb7",
+                    operation="UPDATE",
+                    pgid="pgtrigger_set_updated_at_64f55",
+                    table='content"."lesson_plan',
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='lessonplan',
-            trigger=pgtrigger.compiler.Trigger(name='lesson_plan_json', sql=pgtrigger.compiler.UpsertTriggerSql(func='\nIF jsonb_typeof(NEW.lesson_data) IS DISTINCT FROM \'object\'\n   OR (NEW.lesson_data\n       - \'{duration_minutes,difficulty,standards,differentiation,homework}\'::text[])\n      <> \'{}\'::jsonb\n   OR (NEW.lesson_data ? \'duration_minutes\'\n       AND jsonb_typeof(NEW.lesson_data->\'duration_minutes\') IS DISTINCT FROM \'number\')\n   OR (NEW.lesson_data ? \'difficulty\'\n       AND coalesce(NEW.lesson_data->>\'difficulty\', \'\') NOT IN (\'easy\', \'medium\', \'hard\'))\n   OR (NEW.lesson_data ? \'standards\'\n       AND jsonb_typeof(NEW.lesson_data->\'standards\') IS DISTINCT FROM \'array\') THEN\n    RAISE EXCEPTION \'invalid lesson_data structure\' USING ERRCODE = \'check_violation\', CONSTRAINT = \'lesson_plan_lesson_data\';\nEND IF;\nIF jsonb_typeof(NEW.materials) IS DISTINCT FROM \'array\'\n   OR jsonb_path_exists(NEW.materials, \'$[*] ? (@.type() != "string")\')\n   OR jsonb_typeof(NEW.assessment_criteria) IS DISTINCT FROM \'array\'\n   OR jsonb_path_exists(NEW.assessment_criteria, \'$[*] ? (@.type() != "string")\') THEN\n    RAISE EXCEPTION \'materials and assessment criteria must be arrays of text\' USING ERRCODE = \'check_violation\', CONSTRAINT = \'lesson_plan_lists\';\nEND IF;\nIF jsonb_typeof(NEW.activities) IS DISTINCT FROM \'array\'\n   OR jsonb_path_exists(NEW.activities, \'$[*] ? (@.type() != "object" || !exists(@.title))\') THEN\n    RAISE EXCEPTION \'activities must be an array of objects with a title\' USING ERRCODE = \'check_violation\', CONSTRAINT = \'lesson_plan_activities\';\nEND IF;\nRETURN NEW;\n', hash='cfeb383e0a6d0cd3c3bacd1c4daddb008042065a', operation='INSERT OR UPDATE', pgid='pgtrigger_lesson_plan_json_593bb', table='content"."lesson_plan', when='BEFORE')),
+            model_name="lessonplan",
+            trigger=pgtrigger.compiler.Trigger(
+                name="lesson_plan_json",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="\nIF jsonb_typeof(NEW.lesson_data) IS DISTINCT FROM 'object'\n   OR (NEW.lesson_data\n       - '{duration_minutes,difficulty,standards,differentiation,homework}'::text[])\n      <> '{}'::jsonb\n   OR (NEW.lesson_data ? 'duration_minutes'\n       AND jsonb_typeof(NEW.lesson_data->'duration_minutes') IS DISTINCT FROM 'number')\n   OR (NEW.lesson_data ? 'difficulty'\n       AND coalesce(NEW.lesson_data->>'difficulty', '') NOT IN ('easy', 'medium', 'hard'))\n   OR (NEW.lesson_data ? 'standards'\n       AND jsonb_typeof(NEW.lesson_data->'standards') IS DISTINCT FROM 'array') THEN\n    RAISE EXCEPTION 'invalid lesson_data structure' USING ERRCODE = 'check_violation', CONSTRAINT = 'lesson_plan_lesson_data';\nEND IF;\nIF jsonb_typeof(NEW.materials) IS DISTINCT FROM 'array'\n   OR jsonb_path_exists(NEW.materials, '$[*] ? (@.type() != \"string\")')\n   OR jsonb_typeof(NEW.assessment_criteria) IS DISTINCT FROM 'array'\n   OR jsonb_path_exists(NEW.assessment_criteria, '$[*] ? (@.type() != \"string\")') THEN\n    RAISE EXCEPTION 'materials and assessment criteria must be arrays of text' USING ERRCODE = 'check_violation', CONSTRAINT = 'lesson_plan_lists';\nEND IF;\nIF jsonb_typeof(NEW.activities) IS DISTINCT FROM 'array'\n   OR jsonb_path_exists(NEW.activities, '$[*] ? (@.type() != \"object\" || !exists(@.title))') THEN\n    RAISE EXCEPTION 'activities must be an array of objects with a title' USING ERRCODE = 'check_violation', CONSTRAINT = 'lesson_plan_activities';\nEND IF;\nRETURN NEW;\n",
+                    hash="cfeb383e0a6d0cd3c3bacd1c4daddb008042065a",
+                    operation="INSERT OR UPDATE",
+                    pgid="pgtrigger_lesson_plan_json_593bb",
+                    table='content"."lesson_plan',
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='lessonplan',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "audit"."content_lesson_plan_event" ("activities", "assessment_criteria", "content_area", "created_at", "feedback", "grade_level", "id", "lesson_data", "materials", "owner_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "status", "subject_category_id", "tags", "title", "updated_at", "week_of") VALUES (NEW."activities", NEW."assessment_criteria", NEW."content_area", NEW."created_at", NEW."feedback", NEW."grade_level", NEW."id", NEW."lesson_data", NEW."materials", NEW."owner_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."status", NEW."subject_category_id", NEW."tags", NEW."title", NEW."updated_at", NEW."week_of"); RETURN NULL;', hash='4bace872127afe286a232751b41e9872321d7c46', operation='INSERT', pgid='pgtrigger_insert_insert_4466e', table='content"."lesson_plan', when='AFTER')),
+            model_name="lessonplan",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "audit"."content_lesson_plan_event" ("activities", "assessment_criteria", "content_area", "created_at", "feedback", "grade_level", "id", "lesson_data", "materials", "owner_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "status", "subject_category_id", "tags", "title", "updated_at", "week_of") VALUES (NEW."activities", NEW."assessment_criteria", NEW."content_area", NEW."created_at", NEW."feedback", NEW."grade_level", NEW."id", NEW."lesson_data", NEW."materials", NEW."owner_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."status", NEW."subject_category_id", NEW."tags", NEW."title", NEW."updated_at", NEW."week_of"); RETURN NULL;',
+                    hash="4bace872127afe286a232751b41e9872321d7c46",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_4466e",
+                    table='content"."lesson_plan',
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='lessonplan',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."activities" IS DISTINCT FROM (NEW."activities") OR OLD."assessment_criteria" IS DISTINCT FROM (NEW."assessment_criteria") OR OLD."content_area" IS DISTINCT FROM (NEW."content_area") OR OLD."feedback" IS DISTINCT FROM (NEW."feedback") OR OLD."grade_level" IS DISTINCT FROM (NEW."grade_level") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."lesson_data" IS DISTINCT FROM (NEW."lesson_data") OR OLD."materials" IS DISTINCT FROM (NEW."materials") OR OLD."owner_id" IS DISTINCT FROM (NEW."owner_id") OR OLD."status" IS DISTINCT FROM (NEW."status") OR OLD."subject_category_id" IS DISTINCT FROM (NEW."subject_category_id") OR OLD."tags" IS DISTINCT FROM (NEW."tags") OR OLD."title" IS DISTINCT FROM (NEW."title") OR OLD."week_of" IS DISTINCT FROM (NEW."week_of"))', func='INSERT INTO "audit"."content_lesson_plan_event" ("activities", "assessment_criteria", "content_area", "created_at", "feedback", "grade_level", "id", "lesson_data", "materials", "owner_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "status", "subject_category_id", "tags", "title", "updated_at", "week_of") VALUES (NEW."activities", NEW."assessment_criteria", NEW."content_area", NEW."created_at", NEW."feedback", NEW."grade_level", NEW."id", NEW."lesson_data", NEW."materials", NEW."owner_id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."status", NEW."subject_category_id", NEW."tags", NEW."title", NEW."updated_at", NEW."week_of"); RETURN NULL;', hash='ccb4e413f78132bba7c17ae6ae76307f13c484f2', operation='UPDATE', pgid='pgtrigger_update_update_90dd2', table='content"."lesson_plan', when='AFTER')),
+            model_name="lessonplan",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."activities" IS DISTINCT FROM (NEW."activities") OR OLD."assessment_criteria" IS DISTINCT FROM (NEW."assessment_criteria") OR OLD."content_area" IS DISTINCT FROM (NEW."content_area") OR OLD."feedback" IS DISTINCT FROM (NEW."feedback") OR OLD."grade_level" IS DISTINCT FROM (NEW."grade_level") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."lesson_data" IS DISTINCT FROM (NEW."lesson_data") OR OLD."materials" IS DISTINCT FROM (NEW."materials") OR OLD."owner_id" IS DISTINCT FROM (NEW."owner_id") OR OLD."status" IS DISTINCT FROM (NEW."status") OR OLD."subject_category_id" IS DISTINCT FROM (NEW."subject_category_id") OR OLD."tags" IS DISTINCT FROM (NEW."tags") OR OLD."title" IS DISTINCT FROM (NEW."title") OR OLD."week_of" IS DISTINCT FROM (NEW."week_of"))',
+                    func='INSERT INTO "audit"."content_lesson_plan_event" ("activities", "assessment_criteria", "content_area", "created_at", "feedback", "grade_level", "id", "lesson_data", "materials", "owner_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "status", "subject_category_id", "tags", "title", "updated_at", "week_of") VALUES (NEW."activities", NEW."assessment_criteria", NEW."content_area", NEW."created_at", NEW."feedback", NEW."grade_level", NEW."id", NEW."lesson_data", NEW."materials", NEW."owner_id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."status", NEW."subject_category_id", NEW."tags", NEW."title", NEW."updated_at", NEW."week_of"); RETURN NULL;',
+                    hash="ccb4e413f78132bba7c17ae6ae76307f13c484f2",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_90dd2",
+                    table='content"."lesson_plan',
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='lessonplan',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "audit"."content_lesson_plan_event" ("activities", "assessment_criteria", "content_area", "created_at", "feedback", "grade_level", "id", "lesson_data", "materials", "owner_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "status", "subject_category_id", "tags", "title", "updated_at", "week_of") VALUES (OLD."activities", OLD."assessment_criteria", OLD."content_area", OLD."created_at", OLD."feedback", OLD."grade_level", OLD."id", OLD."lesson_data", OLD."materials", OLD."owner_id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."status", OLD."subject_category_id", OLD."tags", OLD."title", OLD."updated_at", OLD."week_of"); RETURN NULL;', hash='09f069f6f040298c292dd69639e3f2af690a4a06', operation='DELETE', pgid='pgtrigger_delete_delete_93089', table='content"."lesson_plan', when='AFTER')),
+            model_name="lessonplan",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "audit"."content_lesson_plan_event" ("activities", "assessment_criteria", "content_area", "created_at", "feedback", "grade_level", "id", "lesson_data", "materials", "owner_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "status", "subject_category_id", "tags", "title", "updated_at", "week_of") VALUES (OLD."activities", OLD."assessment_criteria", OLD."content_area", OLD."created_at", OLD."feedback", OLD."grade_level", OLD."id", OLD."lesson_data", OLD."materials", OLD."owner_id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."status", OLD."subject_category_id", OLD."tags", OLD."title", OLD."updated_at", OLD."week_of"); RETURN NULL;',
+                    hash="09f069f6f040298c292dd69639e3f2af690a4a06",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_93089",
+                    table='content"."lesson_plan',
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='module',
-            constraint=models.UniqueConstraint(deferrable=django.db.models.constraints.Deferrable['DEFERRED'], fields=('course', 'position'), name='module_position_unique'),
+            model_name="module",
+            constraint=models.UniqueConstraint(
+                deferrable=django.db.models.constraints.Deferrable["DEFERRED"],
+                fields=("course", "position"),
+                name="module_position_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='module',
-            constraint=models.CheckConstraint(condition=models.Q(('position__gte', 1)), name='module_position_positive'),
+            model_name="module",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("position__gte", 1)), name="module_position_positive"
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='module',
-            trigger=pgtrigger.compiler.Trigger(name='set_updated_at', sql=pgtrigger.compiler.UpsertTriggerSql(func='NEW.updated_at = now(); RETURN NEW;', hash='12c3a09cf9a9ff101cb23d96d0ea15b8efa7afdf', operation='UPDATE', pgid='pgtrigger_set_updated_at_b917c', table='content"."module', when='BEFORE')),
+            model_name="module",
+            trigger=pgtrigger.compiler.Trigger(
+                name="set_updated_at",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="NEW.updated_at = now(); RETURN NEW;",
+                    hash="12c3a09cf9a9ff101cb23d96d0ea15b8efa7afdf",
+                    operation="UPDATE",
+                    pgid="pgtrigger_set_updated_at_b917c",
+                    table='content"."module',
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='module',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "audit"."content_module_event" ("course_id", "created_at", "description", "estimated_duration_minutes", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "title", "updated_at") VALUES (NEW."course_id", NEW."created_at", NEW."description", NEW."estimated_duration_minutes", NEW."id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."position", NEW."title", NEW."updated_at"); RETURN NULL;', hash='67432b822b4a8ed5e8806ca5c4d2fbdae683b57b', operation='INSERT', pgid='pgtrigger_insert_insert_8d8d4', table='content"."module', when='AFTER')),
+            model_name="module",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "audit"."content_module_event" ("course_id", "created_at", "description", "estimated_duration_minutes", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "title", "updated_at") VALUES (NEW."course_id", NEW."created_at", NEW."description", NEW."estimated_duration_minutes", NEW."id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."position", NEW."title", NEW."updated_at"); RETURN NULL;',
+                    hash="67432b822b4a8ed5e8806ca5c4d2fbdae683b57b",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_8d8d4",
+                    table='content"."module',
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='module',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."course_id" IS DISTINCT FROM (NEW."course_id") OR OLD."description" IS DISTINCT FROM (NEW."description") OR OLD."estimated_duration_minutes" IS DISTINCT FROM (NEW."estimated_duration_minutes") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."position" IS DISTINCT FROM (NEW."position") OR OLD."title" IS DISTINCT FROM (NEW."title"))', func='INSERT INTO "audit"."content_module_event" ("course_id", "created_at", "description", "estimated_duration_minutes", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "title", "updated_at") VALUES (NEW."course_id", NEW."created_at", NEW."description", NEW."estimated_duration_minutes", NEW."id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."position", NEW."title", NEW."updated_at"); RETURN NULL;', hash='fce20776113b9bb505fa8587bf0554e5fb81fd05', operation='UPDATE', pgid='pgtrigger_update_update_33a6a', table='content"."module', when='AFTER')),
+            model_name="module",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."course_id" IS DISTINCT FROM (NEW."course_id") OR OLD."description" IS DISTINCT FROM (NEW."description") OR OLD."estimated_duration_minutes" IS DISTINCT FROM (NEW."estimated_duration_minutes") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."position" IS DISTINCT FROM (NEW."position") OR OLD."title" IS DISTINCT FROM (NEW."title"))',
+                    func='INSERT INTO "audit"."content_module_event" ("course_id", "created_at", "description", "estimated_duration_minutes", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "title", "updated_at") VALUES (NEW."course_id", NEW."created_at", NEW."description", NEW."estimated_duration_minutes", NEW."id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."position", NEW."title", NEW."updated_at"); RETURN NULL;',
+                    hash="fce20776113b9bb505fa8587bf0554e5fb81fd05",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_33a6a",
+                    table='content"."module',
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='module',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "audit"."content_module_event" ("course_id", "created_at", "description", "estimated_duration_minutes", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "title", "updated_at") VALUES (OLD."course_id", OLD."created_at", OLD."description", OLD."estimated_duration_minutes", OLD."id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."position", OLD."title", OLD."updated_at"); RETURN NULL;', hash='9fa84f10e4a0bb420e6b6923db69d2eca5621191', operation='DELETE', pgid='pgtrigger_delete_delete_90027', table='content"."module', when='AFTER')),
+            model_name="module",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "audit"."content_module_event" ("course_id", "created_at", "description", "estimated_duration_minutes", "id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "title", "updated_at") VALUES (OLD."course_id", OLD."created_at", OLD."description", OLD."estimated_duration_minutes", OLD."id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."position", OLD."title", OLD."updated_at"); RETURN NULL;',
+                    hash="9fa84f10e4a0bb420e6b6923db69d2eca5621191",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_90027",
+                    table='content"."module',
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lesson',
-            constraint=models.UniqueConstraint(deferrable=django.db.models.constraints.Deferrable['DEFERRED'], fields=('module', 'position'), name='lesson_position_unique'),
+            model_name="lesson",
+            constraint=models.UniqueConstraint(
+                deferrable=django.db.models.constraints.Deferrable["DEFERRED"],
+                fields=("module", "position"),
+                name="lesson_position_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lesson',
-            constraint=models.CheckConstraint(condition=models.Q(('position__gte', 1)), name='lesson_position_positive'),
+            model_name="lesson",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("position__gte", 1)), name="lesson_position_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lesson',
-            constraint=models.CheckConstraint(condition=models.Q(('lesson_type__in', ['video', 'text', 'quiz', 'assignment', 'interactive'])), name='lesson_type_valid'),
+            model_name="lesson",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("lesson_type__in", ["video", "text", "quiz", "assignment", "interactive"])
+                ),
+                name="lesson_type_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lesson',
-            constraint=models.CheckConstraint(condition=models.Q(('duration_minutes__isnull', True), ('duration_minutes__gt', 0), _connector='OR'), name='lesson_duration_positive'),
+            model_name="lesson",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("duration_minutes__isnull", True), ("duration_minutes__gt", 0), _connector="OR"
+                ),
+                name="lesson_duration_positive",
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='lesson',
-            trigger=pgtrigger.compiler.Trigger(name='set_updated_at', sql=pgtrigger.compiler.UpsertTriggerSql(func='NEW.updated_at = now(); RETURN NEW;', hash='d247566b4472c08780805bf548605bd01e68fb4f', operation='UPDATE', pgid='pgtrigger_set_updated_at_ac2ea', table='content"."lesson', when='BEFORE')),
+            model_name="lesson",
+            trigger=pgtrigger.compiler.Trigger(
+                name="set_updated_at",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="NEW.updated_at = now(); RETURN NEW;",
+                    hash="d247566b4472c08780805bf548605bd01e68fb4f",
+                    operation="UPDATE",
+                    pgid="pgtrigger_set_updated_at_ac2ea",
+                    table='content"."lesson',
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='lesson',
-            trigger=pgtrigger.compiler.Trigger(name='lesson_unlock_conditions', sql=pgtrigger.compiler.UpsertTriggerSql(func='\nDECLARE\n    cond jsonb;\n    own_course uuid;\n    ref_course uuid;\nBEGIN\n    IF jsonb_typeof(NEW.unlock_conditions) IS DISTINCT FROM \'array\' THEN\n        RAISE EXCEPTION \'unlock_conditions must be an array\' USING ERRCODE = \'check_violation\', CONSTRAINT = \'lesson_unlock_conditions\';\n    END IF;\n    SELECT m.course_id INTO own_course FROM "content"."module" m WHERE m.id = NEW.module_id;\n    FOR cond IN SELECT value FROM jsonb_array_elements(NEW.unlock_conditions) LOOP\n        IF jsonb_typeof(cond) IS DISTINCT FROM \'object\' THEN\n            RAISE EXCEPTION \'each unlock condition must be an object\' USING ERRCODE = \'check_violation\', CONSTRAINT = \'lesson_unlock_conditions\';\n        END IF;\n        CASE cond->>\'type\'\n        WHEN \'after_lesson\' THEN\n            IF coalesce(cond->>\'lesson\', \'\') !~ \'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$\' THEN\n                RAISE EXCEPTION \'after_lesson needs a lesson id\' USING ERRCODE = \'check_violation\', CONSTRAINT = \'lesson_unlock_conditions\';\n            END IF;\n            IF (cond->>\'lesson\')::uuid = NEW.id THEN\n                RAISE EXCEPTION \'a lesson cannot wait for itself\' USING ERRCODE = \'check_violation\', CONSTRAINT = \'lesson_unlock_conditions\';\n            END IF;\n            SELECT m.course_id INTO ref_course\n            FROM "content"."lesson" l JOIN "content"."module" m ON m.id = l.module_id\n            WHERE l.id = (cond->>\'lesson\')::uuid;\n            IF ref_course IS DISTINCT FROM own_course THEN\n                RAISE EXCEPTION \'unlock condition names lesson % which is not in the same course\', cond->>\'lesson\' USING ERRCODE = \'check_violation\', CONSTRAINT = \'lesson_unlock_conditions\';\n            END IF;\n        WHEN \'after_date\' THEN\n            IF coalesce(cond->>\'date\', \'\') !~ \'^\\d{4}-\\d{2}-\\d{2}$\' THEN\n                RAISE EXCEPTION \'after_date needs a date YYYY-MM-DD\' USING ERRCODE = \'check_violation\', CONSTRAINT = \'lesson_unlock_conditions\';\n            END IF;\n        WHEN \'min_score\' THEN\n            IF coalesce(cond->>\'quiz\', \'\') !~ \'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$\'\n               OR jsonb_typeof(cond->\'score\') IS DISTINCT FROM \'number\'\n               OR (cond->>\'score\')::numeric NOT BETWEEN 0 AND 100 THEN\n                RAISE EXCEPTION \'min_score needs a quiz id and a score 0-100\' USING ERRCODE = \'check_violation\', CONSTRAINT = \'lesson_unlock_conditions\';\n            END IF;\n            SELECT m.course_id INTO ref_course\n            FROM "content"."interactive_content" ic\n            JOIN "content"."lesson" l ON l.id = ic.lesson_id\n            JOIN "content"."module" m ON m.id = l.module_id\n            WHERE ic.id = (cond->>\'quiz\')::uuid AND ic.content_type = \'quiz\';\n            IF ref_course IS DISTINCT FROM own_course THEN\n                RAISE EXCEPTION \'unlock condition names quiz % which is not in the same course\', cond->>\'quiz\' USING ERRCODE = \'check_violation\', CONSTRAINT = \'lesson_unlock_conditions\';\n            END IF;\n        ELSE\n            RAISE EXCEPTION \'unknown unlock condition type %\', cond->>\'type\' USING ERRCODE = \'check_violation\', CONSTRAINT = \'lesson_unlock_conditions\';\n        END CASE;\n    END LOOP;\n    RETURN NEW;\nEND;\n', hash='83fd0850597549dea599a52f0d2f7d98a46e4980', operation='INSERT OR UPDATE', pgid='pgtrigger_lesson_unlock_conditions_2efe0', table='content"."lesson', when='BEFORE')),
+            model_name="lesson",
+            trigger=pgtrigger.compiler.Trigger(
+                name="lesson_unlock_conditions",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="\nDECLARE\n    cond jsonb;\n    own_course uuid;\n    ref_course uuid;\nBEGIN\n    IF jsonb_typeof(NEW.unlock_conditions) IS DISTINCT FROM 'array' THEN\n        RAISE EXCEPTION 'unlock_conditions must be an array' USING ERRCODE = 'check_violation', CONSTRAINT = 'lesson_unlock_conditions';\n    END IF;\n    SELECT m.course_id INTO own_course FROM \"content\".\"module\" m WHERE m.id = NEW.module_id;\n    FOR cond IN SELECT value FROM jsonb_array_elements(NEW.unlock_conditions) LOOP\n        IF jsonb_typeof(cond) IS DISTINCT FROM 'object' THEN\n            RAISE EXCEPTION 'each unlock condition must be an object' USING ERRCODE = 'check_violation', CONSTRAINT = 'lesson_unlock_conditions';\n        END IF;\n        CASE cond->>'type'\n        WHEN 'after_lesson' THEN\n            IF coalesce(cond->>'lesson', '') !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' THEN\n                RAISE EXCEPTION 'after_lesson needs a lesson id' USING ERRCODE = 'check_violation', CONSTRAINT = 'lesson_unlock_conditions';\n            END IF;\n            IF (cond->>'lesson')::uuid = NEW.id THEN\n                RAISE EXCEPTION 'a lesson cannot wait for itself' USING ERRCODE = 'check_violation', CONSTRAINT = 'lesson_unlock_conditions';\n            END IF;\n            SELECT m.course_id INTO ref_course\n            FROM \"content\".\"lesson\" l JOIN \"content\".\"module\" m ON m.id = l.module_id\n            WHERE l.id = (cond->>'lesson')::uuid;\n            IF ref_course IS DISTINCT FROM own_course THEN\n                RAISE EXCEPTION 'unlock condition names lesson % which is not in the same course', cond->>'lesson' USING ERRCODE = 'check_violation', CONSTRAINT = 'lesson_unlock_conditions';\n            END IF;\n        WHEN 'after_date' THEN\n            IF coalesce(cond->>'date', '') !~ '^\\d{4}-\\d{2}-\\d{2}$' THEN\n                RAISE EXCEPTION 'after_date needs a date YYYY-MM-DD' USING ERRCODE = 'check_violation', CONSTRAINT = 'lesson_unlock_conditions';\n            END IF;\n        WHEN 'min_score' THEN\n            IF coalesce(cond->>'quiz', '') !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'\n               OR jsonb_typeof(cond->'score') IS DISTINCT FROM 'number'\n               OR (cond->>'score')::numeric NOT BETWEEN 0 AND 100 THEN\n                RAISE EXCEPTION 'min_score needs a quiz id and a score 0-100' USING ERRCODE = 'check_violation', CONSTRAINT = 'lesson_unlock_conditions';\n            END IF;\n            SELECT m.course_id INTO ref_course\n            FROM \"content\".\"interactive_content\" ic\n            JOIN \"content\".\"lesson\" l ON l.id = ic.lesson_id\n            JOIN \"content\".\"module\" m ON m.id = l.module_id\n            WHERE ic.id = (cond->>'quiz')::uuid AND ic.content_type = 'quiz';\n            IF ref_course IS DISTINCT FROM own_course THEN\n                RAISE EXCEPTION 'unlock condition names quiz % which is not in the same course', cond->>'quiz' USING ERRCODE = 'check_violation', CONSTRAINT = 'lesson_unlock_conditions';\n            END IF;\n        ELSE\n            RAISE EXCEPTION 'unknown unlock condition type %', cond->>'type' USING ERRCODE = 'check_violation', CONSTRAINT = 'lesson_unlock_conditions';\n        END CASE;\n    END LOOP;\n    RETURN NEW;\nEND;\n",
+                    hash="83fd0850597549dea599a52f0d2f7d98a46e4980",
+                    operation="INSERT OR UPDATE",
+                    pgid="pgtrigger_lesson_unlock_conditions_2efe0",
+                    table='content"."lesson',
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='lesson',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "audit"."content_lesson_event" ("content", "created_at", "duration_minutes", "id", "is_preview", "lesson_type", "module_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "title", "unlock_conditions", "updated_at", "video_url") VALUES (NEW."content", NEW."created_at", NEW."duration_minutes", NEW."id", NEW."is_preview", NEW."lesson_type", NEW."module_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."position", NEW."title", NEW."unlock_conditions", NEW."updated_at", NEW."video_url"); RETURN NULL;', hash='c639f41e43a3599eee0ca0b07ef47cc0c2b4f6a6', operation='INSERT', pgid='pgtrigger_insert_insert_aa77a', table='content"."lesson', when='AFTER')),
+            model_name="lesson",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "audit"."content_lesson_event" ("content", "created_at", "duration_minutes", "id", "is_preview", "lesson_type", "module_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "title", "unlock_conditions", "updated_at", "video_url") VALUES (NEW."content", NEW."created_at", NEW."duration_minutes", NEW."id", NEW."is_preview", NEW."lesson_type", NEW."module_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."position", NEW."title", NEW."unlock_conditions", NEW."updated_at", NEW."video_url"); RETURN NULL;',
+                    hash="c639f41e43a3599eee0ca0b07ef47cc0c2b4f6a6",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_aa77a",
+                    table='content"."lesson',
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='lesson',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."content" IS DISTINCT FROM (NEW."content") OR OLD."duration_minutes" IS DISTINCT FROM (NEW."duration_minutes") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."is_preview" IS DISTINCT FROM (NEW."is_preview") OR OLD."lesson_type" IS DISTINCT FROM (NEW."lesson_type") OR OLD."module_id" IS DISTINCT FROM (NEW."module_id") OR OLD."position" IS DISTINCT FROM (NEW."position") OR OLD."title" IS DISTINCT FROM (NEW."title") OR OLD."unlock_conditions" IS DISTINCT FROM (NEW."unlock_conditions") OR OLD."video_url" IS DISTINCT FROM (NEW."video_url"))', func='INSERT INTO "audit"."content_lesson_event" ("content", "created_at", "duration_minutes", "id", "is_preview", "lesson_type", "module_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "title", "unlock_conditions", "updated_at", "video_url") VALUES (NEW."content", NEW."created_at", NEW."duration_minutes", NEW."id", NEW."is_preview", NEW."lesson_type", NEW."module_id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."position", NEW."title", NEW."unlock_conditions", NEW."updated_at", NEW."video_url"); RETURN NULL;', hash='fa53c0046f715b0e99e84d2bdc163bfce0b15798', operation='UPDATE', pgid='pgtrigger_update_update_e35e5', table='content"."lesson', when='AFTER')),
+            model_name="lesson",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."content" IS DISTINCT FROM (NEW."content") OR OLD."duration_minutes" IS DISTINCT FROM (NEW."duration_minutes") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."is_preview" IS DISTINCT FROM (NEW."is_preview") OR OLD."lesson_type" IS DISTINCT FROM (NEW."lesson_type") OR OLD."module_id" IS DISTINCT FROM (NEW."module_id") OR OLD."position" IS DISTINCT FROM (NEW."position") OR OLD."title" IS DISTINCT FROM (NEW."title") OR OLD."unlock_conditions" IS DISTINCT FROM (NEW."unlock_conditions") OR OLD."video_url" IS DISTINCT FROM (NEW."video_url"))',
+                    func='INSERT INTO "audit"."content_lesson_event" ("content", "created_at", "duration_minutes", "id", "is_preview", "lesson_type", "module_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "title", "unlock_conditions", "updated_at", "video_url") VALUES (NEW."content", NEW."created_at", NEW."duration_minutes", NEW."id", NEW."is_preview", NEW."lesson_type", NEW."module_id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."position", NEW."title", NEW."unlock_conditions", NEW."updated_at", NEW."video_url"); RETURN NULL;',
+                    hash="fa53c0046f715b0e99e84d2bdc163bfce0b15798",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_e35e5",
+                    table='content"."lesson',
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='lesson',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "audit"."content_lesson_event" ("content", "created_at", "duration_minutes", "id", "is_preview", "lesson_type", "module_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "title", "unlock_conditions", "updated_at", "video_url") VALUES (OLD."content", OLD."created_at", OLD."duration_minutes", OLD."id", OLD."is_preview", OLD."lesson_type", OLD."module_id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."position", OLD."title", OLD."unlock_conditions", OLD."updated_at", OLD."video_url"); RETURN NULL;', hash='57ff5b00ef730577892f1157a48a580296f58d4c', operation='DELETE', pgid='pgtrigger_delete_delete_df1ab', table='content"."lesson', when='AFTER')),
+            model_name="lesson",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "audit"."content_lesson_event" ("content", "created_at", "duration_minutes", "id", "is_preview", "lesson_type", "module_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "title", "unlock_conditions", "updated_at", "video_url") VALUES (OLD."content", OLD."created_at", OLD."duration_minutes", OLD."id", OLD."is_preview", OLD."lesson_type", OLD."module_id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."position", OLD."title", OLD."unlock_conditions", OLD."updated_at", OLD."video_url"); RETURN NULL;',
+                    hash="57ff5b00ef730577892f1157a48a580296f58d4c",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_df1ab",
+                    table='content"."lesson',
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='objective',
-            constraint=models.UniqueConstraint(deferrable=django.db.models.constraints.Deferrable['DEFERRED'], fields=('lesson_plan', 'position'), name='objective_position_unique'),
+            model_name="objective",
+            constraint=models.UniqueConstraint(
+                deferrable=django.db.models.constraints.Deferrable["DEFERRED"],
+                fields=("lesson_plan", "position"),
+                name="objective_position_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='objective',
-            constraint=models.CheckConstraint(condition=models.Q(('position__gte', 1)), name='objective_position_positive'),
+            model_name="objective",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("position__gte", 1)), name="objective_position_positive"
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='objective',
-            trigger=pgtrigger.compiler.Trigger(name='set_updated_at', sql=pgtrigger.compiler.UpsertTriggerSql(func='NEW.updated_at = now(); RETURN NEW;', hash='e28c688c13902a9829d59167d8f8f57cc87aa9d9', operation='UPDATE', pgid='pgtrigger_set_updated_at_7dea9', table='content"."objective', when='BEFORE')),
+            model_name="objective",
+            trigger=pgtrigger.compiler.Trigger(
+                name="set_updated_at",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="NEW.updated_at = now(); RETURN NEW;",
+                    hash="e28c688c13902a9829d59167d8f8f57cc87aa9d9",
+                    operation="UPDATE",
+                    pgid="pgtrigger_set_updated_at_7dea9",
+                    table='content"."objective',
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='objective',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "audit"."content_objective_event" ("created_at", "id", "lesson_plan_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "text", "updated_at") VALUES (NEW."created_at", NEW."id", NEW."lesson_plan_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."position", NEW."text", NEW."updated_at"); RETURN NULL;', hash='4792ae6b0293259f77a49cc92564f3999593a1bf', operation='INSERT', pgid='pgtrigger_insert_insert_42bdc', table='content"."objective', when='AFTER')),
+            model_name="objective",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "audit"."content_objective_event" ("created_at", "id", "lesson_plan_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "text", "updated_at") VALUES (NEW."created_at", NEW."id", NEW."lesson_plan_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."position", NEW."text", NEW."updated_at"); RETURN NULL;',
+                    hash="4792ae6b0293259f77a49cc92564f3999593a1bf",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_42bdc",
+                    table='content"."objective',
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='objective',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."lesson_plan_id" IS DISTINCT FROM (NEW."lesson_plan_id") OR OLD."position" IS DISTINCT FROM (NEW."position") OR OLD."text" IS DISTINCT FROM (NEW."text"))', func='INSERT INTO "audit"."content_objective_event" ("created_at", "id", "lesson_plan_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "text", "updated_at") VALUES (NEW."created_at", NEW."id", NEW."lesson_plan_id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."position", NEW."text", NEW."updated_at"); RETURN NULL;', hash='1ca60d3deb9031c197155cb2a8d820cd5a40a720', operation='UPDATE', pgid='pgtrigger_update_update_b984d', table='content"."objective', when='AFTER')),
+            model_name="objective",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."lesson_plan_id" IS DISTINCT FROM (NEW."lesson_plan_id") OR OLD."position" IS DISTINCT FROM (NEW."position") OR OLD."text" IS DISTINCT FROM (NEW."text"))',
+                    func='INSERT INTO "audit"."content_objective_event" ("created_at", "id", "lesson_plan_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "text", "updated_at") VALUES (NEW."created_at", NEW."id", NEW."lesson_plan_id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."position", NEW."text", NEW."updated_at"); RETURN NULL;',
+                    hash="1ca60d3deb9031c197155cb2a8d820cd5a40a720",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_b984d",
+                    table='content"."objective',
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='objective',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "audit"."content_objective_event" ("created_at", "id", "lesson_plan_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "text", "updated_at") VALUES (OLD."created_at", OLD."id", OLD."lesson_plan_id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."position", OLD."text", OLD."updated_at"); RETURN NULL;', hash='6ab246190da76f75916c00adfbd9054699001692', operation='DELETE', pgid='pgtrigger_delete_delete_ecb69', table='content"."objective', when='AFTER')),
+            model_name="objective",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "audit"."content_objective_event" ("created_at", "id", "lesson_plan_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "text", "updated_at") VALUES (OLD."created_at", OLD."id", OLD."lesson_plan_id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."position", OLD."text", OLD."updated_at"); RETURN NULL;',
+                    hash="6ab246190da76f75916c00adfbd9054699001692",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_ecb69",
+                    table='content"."objective',
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='objectivequestion',
-            constraint=models.UniqueConstraint(fields=('objective', 'quiz', 'question_id'), name='objective_question_unique'),
+            model_name="objectivequestion",
+            constraint=models.UniqueConstraint(
+                fields=("objective", "quiz", "question_id"), name="objective_question_unique"
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='objectivequestion',
-            trigger=pgtrigger.compiler.Trigger(name='objective_question_exists', sql=pgtrigger.compiler.UpsertTriggerSql(func='\nIF NOT EXISTS (\n    SELECT 1 FROM "content"."interactive_content" ic\n    WHERE ic.id = NEW.quiz_id AND ic.content_type = \'quiz\'\n      AND jsonb_path_exists(ic.configuration, \'$.questions[*] ? (@.id == $qid)\',\n                            jsonb_build_object(\'qid\', NEW.question_id))\n) THEN\n    RAISE EXCEPTION \'question % is not a question of quiz %\', NEW.question_id, NEW.quiz_id USING ERRCODE = \'check_violation\', CONSTRAINT = \'objective_question_exists\';\nEND IF;\nRETURN NEW;\n', hash='5a0b16969f563dc76e3bfdf16a64d8f7c27c4752', operation='INSERT OR UPDATE', pgid='pgtrigger_objective_question_exists_e8d94', table='content"."objective_question', when='BEFORE')),
+            model_name="objectivequestion",
+            trigger=pgtrigger.compiler.Trigger(
+                name="objective_question_exists",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func="\nIF NOT EXISTS (\n    SELECT 1 FROM \"content\".\"interactive_content\" ic\n    WHERE ic.id = NEW.quiz_id AND ic.content_type = 'quiz'\n      AND jsonb_path_exists(ic.configuration, '$.questions[*] ? (@.id == $qid)',\n                            jsonb_build_object('qid', NEW.question_id))\n) THEN\n    RAISE EXCEPTION 'question % is not a question of quiz %', NEW.question_id, NEW.quiz_id USING ERRCODE = 'check_violation', CONSTRAINT = 'objective_question_exists';\nEND IF;\nRETURN NEW;\n",
+                    hash="5a0b16969f563dc76e3bfdf16a64d8f7c27c4752",
+                    operation="INSERT OR UPDATE",
+                    pgid="pgtrigger_objective_question_exists_e8d94",
+                    table='content"."objective_question',
+                    when="BEFORE",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='objectivequestion',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "audit"."content_objective_question_event" ("id", "objective_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "question_id", "quiz_id") VALUES (NEW."id", NEW."objective_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."question_id", NEW."quiz_id"); RETURN NULL;', hash='e4d097131970ead0b61916d95f7fb31081430aa9', operation='INSERT', pgid='pgtrigger_insert_insert_769c9', table='content"."objective_question', when='AFTER')),
+            model_name="objectivequestion",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "audit"."content_objective_question_event" ("id", "objective_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "question_id", "quiz_id") VALUES (NEW."id", NEW."objective_id", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."question_id", NEW."quiz_id"); RETURN NULL;',
+                    hash="e4d097131970ead0b61916d95f7fb31081430aa9",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_769c9",
+                    table='content"."objective_question',
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='objectivequestion',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "audit"."content_objective_question_event" ("id", "objective_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "question_id", "quiz_id") VALUES (NEW."id", NEW."objective_id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."question_id", NEW."quiz_id"); RETURN NULL;', hash='ba8450b1ea268eabe353a914f28f4449eb03673e', operation='UPDATE', pgid='pgtrigger_update_update_35eda', table='content"."objective_question', when='AFTER')),
+            model_name="objectivequestion",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "audit"."content_objective_question_event" ("id", "objective_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "question_id", "quiz_id") VALUES (NEW."id", NEW."objective_id", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."question_id", NEW."quiz_id"); RETURN NULL;',
+                    hash="ba8450b1ea268eabe353a914f28f4449eb03673e",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_35eda",
+                    table='content"."objective_question',
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='objectivequestion',
-            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "audit"."content_objective_question_event" ("id", "objective_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "question_id", "quiz_id") VALUES (OLD."id", OLD."objective_id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."question_id", OLD."quiz_id"); RETURN NULL;', hash='522e0ce1c565ed9b3ac009f205488f4406173d6d', operation='DELETE', pgid='pgtrigger_delete_delete_c6822', table='content"."objective_question', when='AFTER')),
+            model_name="objectivequestion",
+            trigger=pgtrigger.compiler.Trigger(
+                name="delete_delete",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "audit"."content_objective_question_event" ("id", "objective_id", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "question_id", "quiz_id") VALUES (OLD."id", OLD."objective_id", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."question_id", OLD."quiz_id"); RETURN NULL;',
+                    hash="522e0ce1c565ed9b3ac009f205488f4406173d6d",
+                    operation="DELETE",
+                    pgid="pgtrigger_delete_delete_c6822",
+                    table='content"."objective_question',
+                    when="AFTER",
+                ),
+            ),
         ),
     ]
