@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from apps.accounts.validators import GRADE_LEVELS
 from apps.content.models import AccessType, Category, CourseLevel, PlanStatus
 from apps.content.schemas import CONFIGURATION_SCHEMAS, configuration_errors
+from apps.core.widgets import PlainSelect
 
 
 def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
@@ -29,8 +30,11 @@ class CatalogFilterForm(forms.Form):
         required=False,
         to_field_name="slug",
         empty_label="All subjects",
+        widget=PlainSelect,
     )
-    level = forms.ChoiceField(choices=[("", "Any level"), *CourseLevel.choices], required=False)
+    level = forms.ChoiceField(
+        choices=[("", "Any level"), *CourseLevel.choices], required=False, widget=PlainSelect
+    )
     language = forms.ChoiceField(
         choices=[
             ("", "Any language"),
@@ -40,9 +44,13 @@ class CatalogFilterForm(forms.Form):
             ("de", "German"),
         ],
         required=False,
+        widget=PlainSelect,
     )
     price_type = forms.ChoiceField(
-        label="Price", choices=[("", "Any price"), *AccessType.choices], required=False
+        label="Price",
+        choices=[("", "Any price"), *AccessType.choices],
+        required=False,
+        widget=PlainSelect,
     )
 
     def __init__(self, *args, **kwargs):
