@@ -217,15 +217,30 @@ def learners_at_risk(
     return AtRisk(learners=learners, total=total, page=page, per_page=per_page)
 
 
-def course_dashboard(
-    *, course: Course, at_risk_days: int, at_risk_page: int = 1, hardest: int = 10
-) -> CourseDashboard:
-    """What a course's teacher sees: enrollment trend, performance, module funnel and the
-    hardest quiz questions from the views; one page of learners at risk, live (a teacher's
-    intervention shows at once). Seven queries (eight for a page past the last)."""
+# The views a course dashboard's figures come from (all but the learners at risk).
+COURSE_DASHBOARD_VIEWS = (
+    "enrollment_trends",
+    "course_performance",
+    "module_completion",
+    "quiz_item_statistics",
+)
+
+
+@dataclass
+class CourseViews:
+    """A course dashboard's figures from the materialized views."""
+
+    performance: CoursePerformance | None
+    trend: list  # (day, cumulative_enrollments, cumulative_completions) named rows
+    funnel: list[FunnelStep]
+    hardest: list[QuizItemStatistics]
+
+
+def course_dashboard_views(*, course: Course, hardest: int = 10) -> CourseViews:
+    """Enrollment trend, performance, module funnel and the hardest quiz questions of a course,
+    from the views: they change only when a view is refreshed. Four queries."""
     performance = CoursePerformance.objects.filter(course_id=course.pk).first()
-    return CourseDashboard(
-        course=course,
+    return CourseViews(
         performance=performance,
         # A row per day since the course's first enrollment (a year: ~360): tuples, not models.
         trend=list(
@@ -239,16 +254,25 @@ def course_dashboard(
                 "-difficulty", "-attempts", "question_id"
             )[:hardest]
         ),
+    )
+
+
+def course_dashboard(
+    *, course: Course, at_risk_days: int, at_risk_page: int = 1, hardest: int = 10
+) -> CourseDashboard:
+    """What a course's teacher sees: enrollment trend, performance, module funnel and the
+    hardest quiz questions from the views; one page of learners at risk, live (a teacher's
+    intervention shows at once). Seven queries (eight for a page past the last)."""
+    views = course_dashboard_views(course=course, hardest=hardest)
+    return CourseDashboard(
+        course=course,
+        performance=views.performance,
+        trend=views.trend,
+        funnel=views.funnel,
+        hardest=views.hardest,
         at_risk=learners_at_risk(course=course, days=at_risk_days, page=at_risk_page),
         at_risk_days=at_risk_days,
-        freshness=views_freshness(
-            views=(
-                "enrollment_trends",
-                "course_performance",
-                "module_completion",
-                "quiz_item_statistics",
-            )
-        ),
+        freshness=views_freshness(views=COURSE_DASHBOARD_VIEWS),
     )
 
 

@@ -1,12 +1,17 @@
 """Dashboards (staff overview, teacher's courses, a course, my stats) and export pages."""
 
+import hashlib
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.analytics import charts, selectors, services
@@ -96,16 +101,24 @@ def _page(request: HttpRequest, name: str) -> int:
         return 1
 
 
-@login_required
-@require_GET
-@use_replica()
-def course(request: HttpRequest, slug: str) -> HttpResponse:
-    course = _taught_course(request, slug)
-    data = selectors.course_dashboard(
-        course=course,
-        at_risk_days=_at_risk_days(request),
-        at_risk_page=_page(request, "at_risk_page"),
-    )
+VIEWS_HTML_SECONDS = 900  # the views are refreshed every 15 minutes at most
+
+
+def _course_views_html(course: Course, freshness: dict) -> str:
+    """The summary and charts of a course dashboard (everything from the views), rendered. They
+    change only when a view is refreshed, so they are cached under the course, the language
+    and the time of each view's last successful refresh (recorded after the refresh commits:
+    a key never names data older than itself). Not cached before every view was refreshed.
+    At full scale this is most of the page's work (docs/performance.md)."""
+    key = None
+    if all(freshness.values()):
+        stamp = ",".join(f"{v}={at.isoformat()}" for v, at in sorted(freshness.items()))
+        stamp = hashlib.sha256(f"{translation.get_language()}|{stamp}".encode()).hexdigest()
+        key = f"analytics:course-views:{course.pk}:{stamp}"
+        found = cache.get(key)
+        if found is not None:
+            return found
+    data = selectors.course_dashboard_views(course=course)
     trend = charts.line_chart(
         title="Enrollments and completions, cumulative",
         slug="course-trend",
@@ -130,15 +143,36 @@ def course(request: HttpRequest, slug: str) -> HttpResponse:
         unit=" %",
         header="Answered wrong",
     )
+    html = render_to_string(
+        "analytics/_course_views.html",
+        {"p": data.performance, "charts": [trend, funnel, hardest]},
+    )
+    if key:
+        cache.set(key, html, VIEWS_HTML_SECONDS)
+    return html
+
+
+@login_required
+@require_GET
+@use_replica()
+def course(request: HttpRequest, slug: str) -> HttpResponse:
+    course = _taught_course(request, slug)
+    # Freshness first: cached figures are then never older than what the key says.
+    freshness = selectors.views_freshness(views=selectors.COURSE_DASHBOARD_VIEWS)
+    views_html = _course_views_html(course, freshness)
+    days = _at_risk_days(request)
     return render(
         request,
         "analytics/course.html",
         {
             "course": course,
-            "data": data,
-            "charts": [trend, funnel, hardest],
-            "as_of": selectors.oldest(data.freshness),
-            "freshness": data.freshness,
+            "views_html": views_html,
+            "at_risk": selectors.learners_at_risk(
+                course=course, days=days, page=_page(request, "at_risk_page")
+            ),
+            "at_risk_days": days,
+            "as_of": selectors.oldest(freshness),
+            "freshness": freshness,
         },
     )
 

@@ -215,3 +215,37 @@ def test_a_chart_table_is_what_the_template_loop_rendered():
         assert chart.table_body == loop.render(Context({"chart": chart}))
     assert "&lt;b&gt;2 + 2?&lt;/b&gt; &amp; more" in bars.table_body
     assert '<tr><th scope="row">2026-01-03</th><td>1234</td><td>2</td></tr>' in line.table_body
+
+
+def test_the_figures_from_the_views_are_rendered_once_per_refresh(
+    world, client, django_assert_num_queries
+):
+    """The summary and charts come from the views, which change only when refreshed: cached
+    under each view's last recorded refresh, they are not read again until one is refreshed,
+    and then show the new figures. Learners at risk stay live."""
+    import re
+
+    from apps.analytics import services
+
+    course = world["course"]
+    for view in selectors.COURSE_DASHBOARD_VIEWS:
+        services.view_refresh(view=view)
+    client.force_login(world["teacher"])
+    url = reverse("analytics:course", args=[course.slug])
+
+    def summary(page: str) -> str:
+        return re.search(r'data-testid="course-summary">([^<]*)<', page).group(1)
+
+    first = client.get(url).content.decode()
+    # cached: no performance, trend, funnel or hardest-question query
+    with django_assert_num_queries(DASHBOARD_QUERIES - 4):
+        again = client.get(url).content.decode()
+    assert summary(again) == summary(first)
+    assert again.count('data-testid="chart-') == first.count('data-testid="chart-') >= 3
+    enrolled = int(summary(first).split(" enrolled")[0])
+    _idle(course, days_ago=30, last_active_days_ago=None, name="Newcomer")
+    page = client.get(url).content.decode()
+    assert summary(page) == summary(first)  # the view has not been refreshed
+    assert "Newcomer" in page  # at risk: live
+    services.view_refresh(view="course_performance")
+    assert summary(client.get(url).content.decode()).startswith(f"{enrolled + 1} enrolled")
