@@ -111,6 +111,7 @@ class Structure:
     modules: list[tuple[OutlineModule, list[OutlineLesson]]]
     titles: dict[UUID, str]  # lesson id -> title, for unlock messages
     needs_scores: bool  # a lesson has a quiz-score condition
+    has_conditions: bool  # a lesson has an unlock condition
 
     def __iter__(self):
         return iter(self.modules)
@@ -172,6 +173,7 @@ def course_structure(*, course: Course) -> Structure:
         needs_scores=any(
             c.get("type") == "min_score" for lesson in lessons for c in lesson.unlock_conditions
         ),
+        has_conditions=any(lesson.unlock_conditions for lesson in lessons),
     )
     with _STRUCTURES_LOCK:
         _STRUCTURES[key] = structure
@@ -183,10 +185,11 @@ def course_structure(*, course: Course) -> Structure:
 # The outline page's progress: which lessons are done, and when each started one was last
 # touched (microseconds since the epoch, for the lesson to resume), in one row of three arrays:
 # a 1,000-lesson course's rows as tuples of timestamps, decimals and JSON took most of the
-# page's time (docs/performance.md).
+# page's time (docs/performance.md). Ids as text: matched against the structure's `id_text`
+# (a str hashes once; a UUID hashes in Python at every look-up).
 _PROGRESS_STATES_SQL = """
-SELECT coalesce(array_agg(lesson_id) FILTER (WHERE completed_at IS NOT NULL), '{}'),
-       coalesce(array_agg(lesson_id) FILTER (WHERE completed_at IS NULL), '{}'),
+SELECT coalesce(array_agg(lesson_id::text) FILTER (WHERE completed_at IS NOT NULL), '{}'),
+       coalesce(array_agg(lesson_id::text) FILTER (WHERE completed_at IS NULL), '{}'),
        coalesce(array_agg((extract(epoch FROM updated_at) * 1000000)::int8)
                 FILTER (WHERE completed_at IS NULL), '{}')
 FROM "progress"."lesson_progress" WHERE enrollment_id = %s
@@ -204,7 +207,7 @@ def course_outline(
     detail=False (the outline page): states only, each lesson's `percent` and `last_position`
     left None, the progress read as one row of arrays."""
     structure = course_structure(course=course)
-    done: frozenset = frozenset()
+    done: frozenset = frozenset()  # lesson ids (text ids without detail)
     touched: dict = {}  # started, not done: lesson id -> when last touched (comparable)
     rows: dict = {}  # detail: lesson id -> (progress_percent, last_position)
     progress = LearnerProgress()
@@ -226,14 +229,19 @@ def course_outline(
                 else:
                     done_ids.append(lesson_id)
             done = frozenset(done_ids)
+            completed = done
         else:
             with connection.cursor() as cursor:
                 cursor.execute(_PROGRESS_STATES_SQL, [enrollment.pk])
                 done_ids, started_ids, started_at = cursor.fetchone()
             done = frozenset(done_ids)
             touched = dict(zip(started_ids, started_at, strict=True))
+            # unlock conditions name lessons by UUID
+            completed = (
+                frozenset(UUID(i) for i in done_ids) if structure.has_conditions else frozenset()
+            )
         progress = LearnerProgress(
-            completed_lesson_ids=done,
+            completed_lesson_ids=completed,
             best_quiz_scores=learner_progress(enrollment=enrollment).best_quiz_scores
             if structure.needs_scores
             else {},
@@ -247,25 +255,26 @@ def course_outline(
     for module, lessons in structure.modules:
         states = []
         for lesson in lessons:
+            key = lesson.id if detail else lesson.id_text
             unmet: tuple[str, ...] = ()
             if lesson.unlock_conditions:
                 unmet = unlock_state(
                     lesson.unlock_conditions, progress=progress, titles=titles, now=now
                 ).unmet
-            if lesson.id in done:
+            if key in done:
                 state = "done"
             elif unmet:
                 state = "locked"
-            elif lesson.id in touched:
+            elif key in touched:
                 state = "in_progress"
-                if latest is None or touched[lesson.id] > latest:
-                    latest, resume = touched[lesson.id], lesson
+                if latest is None or touched[key] > latest:
+                    latest, resume = touched[key], lesson
             else:
                 state = "available"
             if first_open is None and (state == "available" or state == "in_progress"):
                 first_open = lesson
             if detail:
-                row = rows.get(lesson.id)
+                row = rows.get(key)
                 states.append(
                     LessonState(lesson, state, row[0] if row else 0.0, unmet, row[1] if row else {})
                 )
