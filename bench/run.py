@@ -104,6 +104,19 @@ def prepare_database(name: str, scale: float, *, migrate: bool = True) -> tuple[
     return owner, app, stages
 
 
+def cpu_calibration() -> float:
+    """Seconds one fixed pure-Python loop takes (median of 3): how fast this shared machine's
+    CPU is right now. Seen here on the same machine within an hour: 0.2 to 0.5 s, which
+    moves every latency with it; runs are comparable only at a similar figure."""
+    times = []
+    for _ in range(3):
+        started, total = time.perf_counter(), 0
+        for i in range(5_000_000):
+            total += i
+        times.append(time.perf_counter() - started)
+    return round(statistics.median(times), 3)
+
+
 def machine() -> dict:
     def run(*cmd):
         try:
@@ -127,6 +140,7 @@ def machine() -> dict:
         "commit": run("git", "rev-parse", "--short", "HEAD"),
         "dirty": bool(run("git", "status", "--porcelain", "--untracked-files=no")),
         "loadavg_start": os.getloadavg(),
+        "cpu_loop_s_start": cpu_calibration(),
     }
 
 
@@ -588,6 +602,8 @@ def markdown(report: dict) -> str:
         f"{' (+ uncommitted changes)' if m['dirty'] else ''}"
         f" · {m['cpus']} x {m['cpu']} · {m['memory_gb']} GB · {m['postgres']} · "
         f"load average at start {m['loadavg_start'][0]:.1f}, end {report['loadavg_end'][0]:.1f}"
+        f" · CPU calibration loop {m.get('cpu_loop_s_start', '?')} s at start, "
+        f"{report.get('cpu_loop_s_end', '?')} s at end"
         " (shared machine: absolute numbers are noisy, ratios less so)",
         "",
         f"gunicorn: {report['workers']} sync workers; load: {report['concurrency']} concurrent "
@@ -761,6 +777,7 @@ def main() -> None:
 def write_results(report: dict, scale: float) -> str:
     """Write (or rewrite: after each scenario, so an interrupted run keeps what it measured)."""
     report["loadavg_end"] = os.getloadavg()
+    report["cpu_loop_s_end"] = cpu_calibration()
     stem = "scale-full" if scale >= 1 else f"scale-{scale}"
     text = markdown(report)
     (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
