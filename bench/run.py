@@ -105,9 +105,10 @@ def prepare_database(name: str, scale: float, *, migrate: bool = True) -> tuple[
 
 
 def cpu_calibration() -> float:
-    """Seconds one fixed pure-Python loop takes (median of 3): how fast this shared machine's
-    CPU is right now. Seen here on the same machine within an hour: 0.2 to 0.5 s, which
-    moves every latency with it; runs are comparable only at a similar figure."""
+    """Seconds one fixed pure-Python loop takes (median of 3): a rough reading of this shared
+    machine's single-core speed at the time of a run (seen within an hour: 0.2 to 0.5 s). It
+    does not catch every slowdown: at the same 0.2 s, the bare view's throughput in two runs
+    differed 2x. The bare view measured next to each scenario remains the reference."""
     times = []
     for _ in range(3):
         started, total = time.perf_counter(), 0
