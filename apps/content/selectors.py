@@ -160,10 +160,11 @@ class RankedCourses:
     (docs/performance.md).
 
     With a `cache_key` (the search and its filters), the count and each page's ids are cached
-    under the catalog's version (content.catalog_version, bumped by triggers on every course
-    write and category update), read once before anything is ranked: results cached under a
-    version are never older than it, and a write moves every search to a new version. The
-    courses themselves are always read fresh."""
+    under the catalog's version (content.catalog_version: a random value that statement
+    triggers replace after every course write and category update; ADR 0021), read once
+    before anything is ranked: results cached under a version are never older than it, and a
+    write moves every search to a new version. The courses themselves are always read fresh,
+    with the filters applied again."""
 
     ordered = True  # Paginator warns about unordered querysets
 
