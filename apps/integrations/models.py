@@ -141,7 +141,9 @@ WEBHOOK_EVENT_TYPES = (
     "refund.issued",
     "subscription.created",
     "subscription.plan_changed",
+    "subscription.renewed",
     "subscription.cancelled",
+    "subscription.duplicate_discarded",
     "user.registered",
 )
 

@@ -371,3 +371,20 @@ def test_a_slow_endpoint_holds_only_a_few_workers(settings, staff_user, course, 
     # While those two are in flight, the next tick sends nothing more to the slow endpoint.
     webhooks.deliveries_dispatch()
     assert leased.filter(endpoint=slow).count() == 2
+
+
+@pytest.mark.parametrize("event_type", ["subscription.renewed", "subscription.duplicate_discarded"])
+def test_subscription_renewals_and_discarded_duplicates_can_be_subscribed_to(
+    staff_user, event_type
+):
+    """Billing records these events (a renewal billed, a duplicate Stripe checkout refunded):
+    an endpoint may ask for them and gets a delivery for each."""
+    _endpoint(staff_user, "http://127.0.0.1:9/a", types=[event_type])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit.events (event_id, occurred_at, aggregate_type, aggregate_id, "
+            "event_type, version, data, metadata, correlation_id) VALUES (gen_random_uuid(), "
+            "now(), 'subscription', gen_random_uuid(), %s, 1, '{}', '{}', gen_random_uuid())",
+            [event_type],
+        )
+    assert WebhookDelivery.objects.get().event_type == event_type
