@@ -160,18 +160,6 @@ class AtRisk:
         return (self.page - 1) * self.per_page + len(self.learners)
 
 
-@dataclass
-class CourseDashboard:
-    course: Course
-    performance: CoursePerformance | None
-    trend: list  # (day, cumulative_enrollments, cumulative_completions) named rows
-    funnel: list[FunnelStep]
-    hardest: list[QuizItemStatistics]
-    at_risk: AtRisk
-    at_risk_days: int
-    freshness: dict = field(default_factory=dict)
-
-
 def module_funnel(*, course: Course, performance: CoursePerformance | None) -> list[FunnelStep]:
     """Learners enrolled (not dropped: from the course's performance row), then per module (in
     order) how many of them completed every lesson of it (module_completion). One query."""
@@ -254,25 +242,6 @@ def course_dashboard_views(*, course: Course, hardest: int = 10) -> CourseViews:
                 "-difficulty", "-attempts", "question_id"
             )[:hardest]
         ),
-    )
-
-
-def course_dashboard(
-    *, course: Course, at_risk_days: int, at_risk_page: int = 1, hardest: int = 10
-) -> CourseDashboard:
-    """What a course's teacher sees: enrollment trend, performance, module funnel and the
-    hardest quiz questions from the views; one page of learners at risk, live (a teacher's
-    intervention shows at once). Seven queries (eight for a page past the last)."""
-    views = course_dashboard_views(course=course, hardest=hardest)
-    return CourseDashboard(
-        course=course,
-        performance=views.performance,
-        trend=views.trend,
-        funnel=views.funnel,
-        hardest=views.hardest,
-        at_risk=learners_at_risk(course=course, days=at_risk_days, page=at_risk_page),
-        at_risk_days=at_risk_days,
-        freshness=views_freshness(views=COURSE_DASHBOARD_VIEWS),
     )
 
 

@@ -133,12 +133,14 @@ def course_visible_queryset(*, user) -> QuerySet[Course]:
     return queryset.filter(visible)
 
 
-def _lesson_count():
+def lesson_count_subquery(course: str = "pk"):
+    """A course's lesson count as a column: `course` names the outer query's course id
+    ("pk" on courses, "course_id" on rows that belong to a course)."""
     return Coalesce(
         Subquery(
-            Lesson.objects.filter(module__course=OuterRef("pk"))
+            Lesson.objects.filter(module__course_id=OuterRef(course))
             .order_by()
-            .values("module__course")
+            .values("module__course_id")
             .annotate(n=Count("pk"))
             .values("n")[:1]
         ),
@@ -249,7 +251,9 @@ def course_catalog(
         queryset = queryset.filter(language=language)
     if price_type in AccessType.values:
         queryset = queryset.filter(access_type=price_type)
-    rows = queryset.select_related("category", "instructor").annotate(lesson_count=_lesson_count())
+    rows = queryset.select_related("category", "instructor").annotate(
+        lesson_count=lesson_count_subquery()
+    )
     query = query.strip()
     if not query:
         return rows.order_by("-is_featured", "title")
@@ -345,7 +349,7 @@ def courses_taught(*, user) -> QuerySet[Course]:
     return (
         Course.objects.filter(instructor=user)
         .select_related("category")
-        .annotate(lesson_count=_lesson_count())
+        .annotate(lesson_count=lesson_count_subquery())
         .order_by("title")
     )
 

@@ -12,14 +12,13 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Avg, Count, Exists, Max, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Avg, Exists, Max, OuterRef
 from django.utils import timezone
 
 from apps.audit.selectors import latest_event_id
 from apps.audit.services import current_context, domain_event_record, domain_events_record_many
 from apps.content.models import Course, CourseStatus, InteractiveContent, Lesson, Visibility
-from apps.content.selectors import course_title_index
+from apps.content.selectors import course_title_index, lesson_count_subquery
 from apps.content.unlock import unlock_state
 from apps.core.db.bulk import insert_unnest
 from apps.core.exceptions import ConflictError, DomainError, NotFoundError, PermissionDeniedError
@@ -473,20 +472,6 @@ def _require_unlocked(enrollment: Enrollment, lesson: Lesson) -> None:
         )
 
 
-def _lesson_total_subquery():
-    """The course's lesson count, as a column of the enrollment's locking read."""
-    return Coalesce(
-        Subquery(
-            Lesson.objects.filter(module__course_id=OuterRef("course_id"))
-            .order_by()
-            .values("module__course_id")
-            .annotate(n=Count("pk"))
-            .values("n")
-        ),
-        0,
-    )
-
-
 _PROGRESS_FIELDS = LessonProgress._meta.concrete_fields
 _PROGRESS_UPSERT = f"""
     INSERT INTO "progress"."lesson_progress" AS lp
@@ -556,7 +541,7 @@ def lesson_progress_record(
     # inserted); not its course's, which would queue every learner of the course behind one
     # another. The course is read only when needed (unlock conditions, completion).
     query = Enrollment.objects.select_for_update(no_key=True).annotate(
-        lesson_total=_lesson_total_subquery()
+        lesson_total=lesson_count_subquery("course_id")
     )
     if enrollment is None:
         enrollment = query.filter(pk=enrollment_id, user_id=learner.pk).first()
